@@ -1,0 +1,95 @@
+"""The app factory: the only place that wires the parts together.
+
+``flask --app app run`` serves the chat box and API; ``python app.py`` serves them with
+waitress; ``flask --app app ingest [PATH ...]`` ingests articles.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from qa.api import bp
+from qa.errors import QAError
+from qa.service import QAService
+from qa.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None, **overrides) -> Flask:
+    """Build the app; nothing heavy happens until the first request or ``warm_up``."""
+    settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
+    app = Flask(
+        __name__,
+        static_folder=str(HERE / "qa" / "static"),
+        template_folder=str(HERE / "qa" / "templates"),
+    )
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["qa"] = QAService(settings, **_factories(overrides))
+    app.register_blueprint(bp)
+    app.cli.add_command(ingest_command)
+    return app
+
+
+def _factories(overrides: dict) -> dict:
+    return {k: overrides.pop(k) for k in ("embedder_factory",) if k in overrides}
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def ingest_command(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Ingest article files or folders (default: the seeds folder) into the store."""
+    from flask import current_app
+
+    service: QAService = current_app.extensions["qa"]
+    targets = list(paths) or [Path(service.settings.seeds_dir)]
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="chunk", desc="embedding", leave=False)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    try:
+        report = service.ingestor.ingest_paths(targets, progress=progress)
+    except QAError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        service.close()
+    click.echo(report.summary())
+
+
+def main() -> None:
+    """Serve with waitress, the production WSGI server."""
+    import waitress
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app()
+    service: QAService = app.extensions["qa"]
+    try:
+        service.warm_up()
+    except QAError as exc:
+        sys.exit(f"error: {exc.message}")
+    settings = service.settings
+    logging.getLogger("app").info("serving on http://%s:%s", settings.host, settings.port)
+    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads,
+                   ident="news-qa")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Read path: retrieve -> compose/generate -> cite/verify -> respond."""

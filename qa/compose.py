@@ -1,0 +1,195 @@
+"""The extractive answerer: compose an answer from the sentences that best answer the question.
+
+No generative model is involved, so every word of the answer is a quote from an article.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.cite import Claim, Evidence
+from qa.question import AnswerType, answer_type, supplies
+from qa.retrieve import Passage, Query
+from vectorstore.docstore import DocStore, StoredChunk
+from vectorstore.embed import Embedder
+from vectorstore.terms import terms
+
+ABSTAIN_TEXT = (
+    "The articles don't say. I could not find this in the indexed news articles, "
+    "so I won't guess."
+)
+MAX_CLAIMS = 3
+_MULTIPART = re.compile(
+    r"\b(?:and (?:how|what|which|who|where|when)|both|two|compare|versus|vs\.?)\b|,\s*and\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Blend of evidence for a sentence; calibrated by ``qa.calibrate`` on the fixtures."""
+
+    dense: float = 0.55
+    coverage: float = 0.35
+    rank: float = 0.10
+    threshold: float = 0.42  # below this the best sentence does not answer the question
+    follow_ratio: float = 0.80  # extra sentences must score this close to the best
+    min_gain: float = 0.15  # and cover this share of the question not yet covered
+
+
+@dataclass
+class Candidate:
+    chunk: StoredChunk
+    start: int
+    end: int
+    text: str
+    rank: int
+    dense: float = 0.0
+    coverage: float = 0.0
+    covered: frozenset[str] = frozenset()
+    fits_type: bool = True
+    score: float = 0.0
+
+    def evidence(self) -> Evidence:
+        c = self.chunk
+        return Evidence(c.article_id, c.title, c.chunk_id, self.start, self.end, self.text,
+                        self.score)
+
+
+class SentenceVectors:
+    """A bounded cache of sentence embeddings: popular passages are embedded once."""
+
+    def __init__(self, embedder: Embedder, size: int = 20_000):
+        self.embedder = embedder
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            for text, vec in zip(missing, self.embedder.embed_documents(missing), strict=True):
+                self._cache[text] = vec
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        for t in texts:
+            self._cache.move_to_end(t)
+        return np.stack([self._cache[t] for t in texts])
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, docs: DocStore, weights: Weights | None = None):
+        self.docs = docs
+        self.vectors = SentenceVectors(embedder)
+        self.weights = weights or Weights()
+
+    def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
+        """Score every sentence of the retrieved passages against the question."""
+        kind = answer_type(query.text)
+        idf = self._idf(query.terms)
+        total = sum(idf.values()) or 1.0
+        cands = []
+        for rank, passage in enumerate(passages):
+            chunk = passage.chunk
+            context = set(terms(chunk.title))
+            for start, end in chunk.sentences:
+                text = chunk.text[start - chunk.start : end - chunk.start]
+                if _is_heading(text):
+                    continue
+                own = set(terms(text))
+                covered = frozenset(t for t in idf if t in own)
+                near = sum(idf[t] for t in idf if t in context and t not in own)
+                cands.append(
+                    Candidate(
+                        chunk, start, end, text, rank,
+                        coverage=(sum(idf[t] for t in covered) + 0.5 * near) / total,
+                        covered=covered,
+                        fits_type=supplies(kind, text, query.text),
+                    )
+                )
+        if not cands:
+            return []
+        sims = self.vectors.get([c.text for c in cands]) @ query.vector
+        w = self.weights
+        for cand, sim in zip(cands, sims, strict=True):
+            cand.dense = float(sim)
+            cand.score = (
+                w.dense * cand.dense + w.coverage * cand.coverage + w.rank / (1 + cand.rank)
+            )
+        cands.sort(key=lambda c: c.score, reverse=True)
+        return cands
+
+    def answer(self, query: Query, passages: list[Passage]) -> tuple[list[Claim], bool]:
+        """Return the claims of the answer and whether the answer abstains."""
+        cands = self.candidates(query, passages)
+        fitting = [c for c in cands if c.fits_type]
+        if not fitting or fitting[0].score < self.weights.threshold:
+            return [Claim(ABSTAIN_TEXT)], True
+        chosen = self._select(query, fitting)
+        copies = {p.chunk_id: p.copies for p in passages}
+        claims = []
+        for cand in sorted(chosen, key=lambda c: (c.rank, c.start)):
+            evidence = [cand.evidence()]
+            evidence += _same_sentence_in(copies.get(cand.chunk.chunk_id, []), cand)
+            claims.append(Claim(cand.text, evidence))
+        return claims, False
+
+    def _select(self, query: Query, fitting: list[Candidate]) -> list[Candidate]:
+        best = fitting[0]
+        chosen = [best]
+        idf = self._idf(query.terms)
+        total = sum(idf.values()) or 1.0
+        covered = set(best.covered)
+        multipart = bool(_MULTIPART.search(query.text))
+        for cand in fitting[1:]:
+            if len(chosen) >= MAX_CLAIMS or cand.score < self.weights.follow_ratio * best.score:
+                break
+            if any(_overlaps(cand, c) for c in chosen):
+                continue
+            gain = sum(idf[t] for t in cand.covered - covered) / total
+            other_article = all(cand.chunk.article_id != c.chunk.article_id for c in chosen)
+            if gain >= self.weights.min_gain or (multipart and other_article):
+                chosen.append(cand)
+                covered |= cand.covered
+        return chosen
+
+    def _idf(self, query_terms: list[str]) -> dict[str, float]:
+        df, n = self.docs.document_frequencies(query_terms)
+        return {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(query_terms)}
+
+
+def _is_heading(text: str) -> bool:
+    return text[-1:] not in ".!?\"”’)" and len(text.split()) < 12
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    if a.chunk.article_id == b.chunk.article_id and a.start < b.end and b.start < a.end:
+        return True
+    return _jaccard(set(terms(a.text)), set(terms(b.text))) >= 0.6
+
+
+def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Evidence]:
+    """Cite the copy of this sentence in other articles telling the same story, if any."""
+    own = set(terms(cand.text))
+    found = []
+    for chunk in copies:
+        for start, end in chunk.sentences:
+            text = chunk.text[start - chunk.start : end - chunk.start]
+            if _jaccard(own, set(terms(text))) >= 0.6:
+                found.append(Evidence(chunk.article_id, chunk.title, chunk.chunk_id, start,
+                                      end, text, cand.score))
+                break
+    return found
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+__all__ = ["ABSTAIN_TEXT", "AnswerType", "ExtractiveAnswerer", "Weights"]

@@ -1,0 +1,58 @@
+"""Turn a follow-up into a standalone question, deterministically (no model needed)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qa.cite import MARKER
+from vectorstore.terms import STOPWORDS, words
+
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|it's|that|this|these|those|they|them|their|theirs|he|him|his|she|her|"
+    r"there|then|same|such|former|latter|both|each|either|one)\b|^(?:and|but|so|also|what about|"
+    r"how about)\b",
+    re.IGNORECASE,
+)
+_MIN_OWN_WORDS = 3
+
+
+@dataclass
+class Turn:
+    role: str
+    content: str
+    citations: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Standalone:
+    text: str
+    rewritten: bool
+    carried_articles: frozenset[str] = frozenset()
+
+
+def is_follow_up(question: str) -> bool:
+    own = [w for w in words(question) if w not in STOPWORDS]
+    return bool(_REFERS_BACK.search(question.strip())) or len(own) < _MIN_OWN_WORDS
+
+
+def condense(question: str, history: list[Turn]) -> Standalone:
+    """Append the earlier question's content words when the question refers back to it."""
+    users = [t for t in history if t.role == "user" and t.content.strip()]
+    if not users or not is_follow_up(question):
+        return Standalone(question, False)
+    previous = users[-1].content
+    seen = {w for w in words(question)}
+    context = [
+        w for w in words(MARKER.sub("", previous)) if w not in STOPWORDS and w not in seen
+    ]
+    carried = frozenset(
+        c["article_id"]
+        for t in history[-2:]
+        if t.role == "assistant"
+        for c in t.citations
+        if isinstance(c, dict) and isinstance(c.get("article_id"), str)
+    )
+    if not context:
+        return Standalone(question, False, carried)
+    return Standalone(f"{question.strip()} ({' '.join(dict.fromkeys(context))})", True, carried)

@@ -1,0 +1,78 @@
+"""One error hierarchy; the HTTP layer turns these into the contract's JSON shape."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """A failure with a message that is safe to show to an API client."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def to_json(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class ConfigError(QAError):
+    """Invalid settings: raised at start-up, never per request."""
+
+    code = "config_error"
+
+
+class InvalidRequest(QAError):
+    status = 400
+    code = "invalid_request"
+
+
+class NotFound(QAError):
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(QAError):
+    status = 401
+    code = "unauthorized"
+
+
+class Overloaded(QAError):
+    """Too many requests at once or from one client; carries ``Retry-After``."""
+
+    status = 503
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int = 1, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class StoreError(QAError):
+    """The vector or keyword store failed or is unreachable."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+class StoreLocked(StoreError):
+    """Another process holds the embedded store."""
+
+    code = "store_locked"
+
+
+class ModelError(QAError):
+    """A generative model failed, timed out or returned garbage."""
+
+    status = 502
+    code = "model_error"
+
+
+class IngestError(QAError):
+    status = 400
+    code = "invalid_article"

@@ -1,0 +1,1 @@
+"""Write path, offline: load -> chunk -> embed -> store."""

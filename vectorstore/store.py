@@ -1,0 +1,167 @@
+"""Chroma vector store: embedded ``PersistentClient`` by default, a Chroma server when configured.
+
+We hand Chroma our own vectors; its default embedding function would download a model.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import StoreError, StoreLocked
+from vectorstore.chunk import Chunk
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    chunk_id: str
+    article_id: str
+    similarity: float
+
+
+class DataDirLock:
+    """An exclusive lock on the data directory: the embedded store is single-process."""
+
+    def __init__(self, data_dir: Path):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "store.lock"
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self._fd)
+            raise StoreLocked(
+                f"the embedded store in {data_dir} is in use by another process (pid {holder}); "
+                "the embedded store is single-process: stop that process, or run a Chroma "
+                "server and set QA_CHROMA_HOST/QA_CHROMA_PORT"
+            ) from None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, str(os.getpid()).encode(), 0)
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class VectorStore:
+    """The chunk collection: upsert by stable id, delete, hash lookup and similarity search."""
+
+    def __init__(self, client, collection_name: str, lock: DataDirLock | None = None):
+        self.client = client
+        self.lock = lock
+        try:
+            self.collection = client.get_or_create_collection(
+                collection_name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+            )
+            self.max_batch = int(client.get_max_batch_size())
+        except Exception as exc:  # chromadb raises many unrelated types
+            raise StoreError(f"cannot open the Chroma collection: {exc}") from exc
+
+    @classmethod
+    def open(cls, settings) -> VectorStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.uses_chroma_server:
+            try:
+                client = chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
+            except Exception as exc:
+                raise StoreError(
+                    f"cannot reach the Chroma server at {settings.chroma_host}:"
+                    f"{settings.chroma_port}"
+                ) from exc
+            return cls(client, settings.collection)
+        lock = DataDirLock(Path(settings.data_dir))
+        client = chromadb.PersistentClient(
+            path=str(Path(settings.data_dir) / "chroma"), settings=chroma_settings
+        )
+        return cls(client, settings.collection, lock)
+
+    def close(self) -> None:
+        if self.lock:
+            self.lock.release()
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def heartbeat(self) -> None:
+        self.client.heartbeat()
+
+    def hashes(self, page: int = 5000) -> dict[str, tuple[str, str]]:
+        """Return ``chunk_id -> (article_id, content_hash)`` for every stored chunk."""
+        found: dict[str, tuple[str, str]] = {}
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                found[chunk_id] = (meta.get("article_id", ""), meta.get("hash", ""))
+            if len(got["ids"]) < page:
+                return found
+            offset += page
+
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        for start in range(0, len(chunks), self.max_batch):
+            batch = chunks[start : start + self.max_batch]
+            self.collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[start : start + self.max_batch],
+                documents=[c.text for c in batch],
+                metadatas=[_metadata(c) for c in batch],
+            )
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        ids = list(chunk_ids)
+        for start in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=ids[start : start + self.max_batch])
+
+    def query(self, vector: np.ndarray, k: int) -> list[VectorHit]:
+        if k <= 0:
+            return []
+        got = self.collection.query(
+            query_embeddings=[vector], n_results=k, include=["metadatas", "distances"]
+        )
+        return [
+            VectorHit(chunk_id, meta.get("article_id", ""), 1.0 - float(distance))
+            for chunk_id, meta, distance in zip(
+                got["ids"][0], got["metadatas"][0], got["distances"][0], strict=True
+            )
+        ]
+
+    def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        if not chunk_ids:
+            return {}
+        got = self.collection.get(ids=chunk_ids, include=["embeddings"])
+        return {
+            cid: np.asarray(vec, dtype=np.float32)
+            for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def iter_ids(self, page: int = 5000) -> Iterator[str]:
+        yield from self.hashes(page)
+
+
+def _metadata(chunk: Chunk) -> dict:
+    return {
+        "article_id": chunk.article_id,
+        "title": chunk.title,
+        "n": chunk.n,
+        "start": chunk.start,
+        "end": chunk.end,
+        "hash": chunk.content_hash,
+        "sentences": json.dumps(chunk.sentences),
+    }

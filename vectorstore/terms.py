@@ -1,0 +1,43 @@
+"""Word terms for keyword search: lower-cased, stop words out, Snowball-stemmed."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself also
+    said says say tell told does did much many whats s t""".split()
+)
+
+_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Split into lower-case words, keeping numbers like 8.5 and 1,000 whole."""
+    return [w.replace("’", "'").strip("'") for w in _WORD.findall(text.lower())]
+
+
+def terms(text: str) -> list[str]:
+    """Return the stemmed content terms of ``text`` in order (repeats kept)."""
+    out = []
+    for word in words(text):
+        if word in STOPWORDS or not word:
+            continue
+        word = word.replace(",", "") if word[0].isdigit() else word
+        out.append(stem(word.removesuffix("'s")))
+    return out

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from qa.api import bp
 from qa.errors import QAError
@@ -23,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     """Build the app; nothing heavy happens until the first request or ``warm_up``."""
+    factories = _factories(overrides)  # before the rest become Settings fields
     settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
     app = Flask(
         __name__,
@@ -32,7 +35,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["qa"] = QAService(settings, **_factories(overrides))
+    app.extensions["qa"] = QAService(settings, **factories)
     app.register_blueprint(bp)
     app.cli.add_command(ingest_command)
     return app
@@ -44,8 +47,8 @@ def _factories(overrides: dict) -> dict:
 
 @click.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.pass_context
-def ingest_command(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+@with_appcontext
+def ingest_command(paths: tuple[Path, ...]) -> None:
     """Ingest article files or folders (default: the seeds folder) into the store."""
     from flask import current_app
 
@@ -74,14 +77,18 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     click.echo(report.summary())
 
 
-def main() -> None:
+def main(make_app: Callable[[], Flask] = create_app) -> None:
     """Serve with waitress, the production WSGI server."""
     import waitress
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app()
-    service: QAService = app.extensions["qa"]
+    # httpx logs every Chroma server call at INFO: one line per request is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        # Bad settings and a store held by another process fail here, before we listen.
+        app = make_app()
+        service: QAService = app.extensions["qa"]
+        service.store  # noqa: B018 - open it first: a held store fails before the model loads
         service.warm_up()
     except QAError as exc:
         sys.exit(f"error: {exc.message}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import uuid
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -18,9 +20,13 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from qa.errors import InvalidRequest, NotFound, QAError, Unauthorized
+from qa.health import Readiness
+from qa.limits import limited
+from qa.openapi import build_spec
 from qa.service import QAService
 from qa.validate import clean, parse_ask, parse_json_body
 from vectorstore.load import article_from_text, validate_article_id
+from vectorstore.screen import injection
 
 log = logging.getLogger(__name__)
 bp = Blueprint("qa", __name__)
@@ -46,7 +52,9 @@ def index():
 
 @bp.get("/articles/<path:article_id>")
 def article(article_id: str):
-    found = service().docs.article(article_id) if validate_article_id(article_id) else None
+    svc = service()
+    svc.ensure_seeded()
+    found = svc.docs.article(article_id) if validate_article_id(article_id) else None
     if found is None:
         raise NotFound(f"no article with id {article_id!r}", code="article_not_found")
     if _wants_html():
@@ -73,13 +81,18 @@ def articles():
 
 @bp.get("/search")
 def search():
-    q = clean(request.args.get("q", ""), "q", "invalid_query").strip()
-    if not 1 <= len(q) <= service().settings.max_question_chars:
+    raw_q = request.args.get("q", "")
+    q = clean(raw_q, "q", "invalid_query").strip()
+    if not q or len(raw_q) > service().settings.max_question_chars:
         raise InvalidRequest("q must be 1 to 2000 characters", code="invalid_query")
-    try:
-        k = max(1, min(50, int(request.args.get("k", "10"))))
-    except ValueError:
-        raise InvalidRequest("k must be a whole number", code="invalid_query") from None
+    raw_k = request.args.get("k", "10")
+    # int() would also take " 5", "5_0" and non-ASCII digits; the spec says integer.
+    if not re.fullmatch(r"-?[0-9]+", raw_k):
+        raise InvalidRequest("k must be a whole number", code="invalid_query")
+    digits = raw_k.lstrip("-").lstrip("0")
+    # Clamp by length first: int() refuses strings of more than 4300 digits.
+    k = 1 if raw_k.startswith("-") or not digits else 50 if len(digits) > 2 else int(digits)
+    k = max(1, min(50, k))
     results = [
         {**p.to_json(), "text": p.chunk.text, "start": p.chunk.start, "end": p.chunk.end}
         for p in service().search(q, k)
@@ -91,6 +104,7 @@ def search():
 
 
 @bp.post("/ask")
+@limited
 def ask():
     svc = service()
     payload = parse_json_body(request.content_type, request.get_data(cache=False))
@@ -114,11 +128,17 @@ def add_article():
             "article_id must be 1-200 letters, digits, '.', '_', '-' or '/'",
             code="invalid_article",
         )
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise InvalidRequest("text must be a non-empty string", code="invalid_article")
-    text = clean(text, "text", "invalid_article")
+    new = article_from_text(article_id, clean(text, "text", "invalid_article"), source="api")
+    # Judge the cleaned text: control and zero-width characters alone are no article.
+    if not new.text.strip():
+        raise InvalidRequest("text must contain visible characters", code="invalid_article")
+    quarantine = injection(new.text)
+    if quarantine:
+        raise InvalidRequest(f"the article was not stored: {quarantine}", code="quarantined")
     existed = svc.docs.article(article_id) is not None
-    report = svc.ingestor.ingest([article_from_text(article_id, text, source="api")])
+    report = svc.ingestor.ingest([new])
     return jsonify(article_id=article_id, report=report.to_json()), (200 if existed else 201)
 
 
@@ -130,6 +150,13 @@ def delete_article(article_id: str):
     return jsonify(article_id=article_id, deleted=True)
 
 
+@bp.get("/openapi.json")
+def openapi():
+    settings = service().settings
+    static = sorted(p.name for p in Path(current_app.static_folder).iterdir() if p.is_file())
+    return jsonify(build_spec(settings.max_question_chars, settings.max_body_bytes, static))
+
+
 @bp.get("/healthz")
 def healthz():
     return jsonify(status="ok")
@@ -138,19 +165,14 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     svc = service()
-    checks: dict[str, dict] = {}
-    ok = True
-    for name, probe in (
-        ("store", lambda: svc.store.heartbeat()),
-        ("documents", lambda: svc.docs.count_articles()),
-        ("embedder", lambda: svc.embedder.embed_query("ready")),
-    ):
-        try:
-            probe()
-            checks[name] = {"ok": True}
-        except Exception as exc:  # a readiness probe reports, it never raises
-            ok = False
-            checks[name] = {"ok": False, "error": exc.__class__.__name__}
+    readiness = current_app.extensions.setdefault(
+        "readiness", Readiness(svc.settings.ready_timeout_s)
+    )
+    ok, checks = readiness.check({
+        "store": lambda: svc.store.heartbeat(),
+        "documents": lambda: svc.docs.count_articles(),
+        "embedder": lambda: svc.embedder.embed_query("ready"),
+    })
     checks["model"] = {"ok": True, "name": svc.answerer.name}
     return jsonify(status="ready" if ok else "unavailable", checks=checks), (200 if ok else 503)
 
@@ -175,6 +197,8 @@ def _secure_headers(response: Response) -> Response:
 
 @bp.app_errorhandler(QAError)
 def _domain_error(exc: QAError):
+    if exc.public_message:  # the client sees a generic message; keep the detail
+        log.warning("request %s: %s: %s", g.get("request_id"), exc.code, exc.message)
     response = jsonify(exc.to_json())
     response.status_code = exc.status
     if getattr(exc, "retry_after", None):

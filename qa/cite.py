@@ -72,7 +72,7 @@ def render(claims: list[Claim]) -> tuple[str, list[Citation]]:
 
 
 def _with_markers(sentence: str, numbers: list[int]) -> str:
-    sentence = MARKER.sub("", sentence).strip()
+    sentence = re.sub(r"\s*\[\d+\]", "", sentence).strip()
     if not numbers:
         return sentence
     markers = "".join(f"[{n}]" for n in numbers)

@@ -5,10 +5,12 @@ No generative model is involved, so every word of the answer is a quote from an 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -30,16 +32,35 @@ _MULTIPART = re.compile(
 )
 
 
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
 @dataclass(frozen=True)
 class Weights:
-    """Blend of evidence for a sentence; calibrated by ``qa.calibrate`` on the fixtures."""
+    """Blend of evidence for a sentence; ``python -m qa.calibrate`` fits it on the fixtures."""
 
-    dense: float = 0.55
-    coverage: float = 0.35
-    rank: float = 0.10
+    dense: float = 0.45  # the sentence's similarity to the question
+    passage: float = 0.20  # its passage's similarity (context the sentence leaves implicit)
+    coverage: float = 0.35  # idf-weighted share of question terms it contains
+    fit: float = 0.05  # bonus when it holds the asked-for thing next to the asked-for noun
     threshold: float = 0.42  # below this the best sentence does not answer the question
     follow_ratio: float = 0.80  # extra sentences must score this close to the best
     min_gain: float = 0.15  # and cover this share of the question not yet covered
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
+        if not path.exists():
+            return cls()
+        values = json.loads(path.read_text())
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+    def score(self, cand: Candidate) -> float:
+        return (
+            self.dense * cand.dense
+            + self.passage * cand.passage
+            + self.coverage * cand.coverage
+            + self.fit * (cand.fit == 2)
+        )
 
 
 @dataclass
@@ -52,8 +73,13 @@ class Candidate:
     dense: float = 0.0
     coverage: float = 0.0
     covered: frozenset[str] = frozenset()
-    fits_type: bool = True
+    fit: int = 1  # 0: lacks the asked-for kind of answer, 1: has it, 2: has it by the noun
+    passage: float = 0.0
     score: float = 0.0
+
+    @property
+    def fits_type(self) -> bool:
+        return self.fit > 0
 
     def evidence(self) -> Evidence:
         c = self.chunk
@@ -87,7 +113,7 @@ class ExtractiveAnswerer:
     def __init__(self, embedder: Embedder, docs: DocStore, weights: Weights | None = None):
         self.docs = docs
         self.vectors = SentenceVectors(embedder)
-        self.weights = weights or Weights()
+        self.weights = weights or Weights.load()
 
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
         """Score every sentence of the retrieved passages against the question."""
@@ -110,28 +136,41 @@ class ExtractiveAnswerer:
                         chunk, start, end, text, rank,
                         coverage=(sum(idf[t] for t in covered) + 0.5 * near) / total,
                         covered=covered,
-                        fits_type=supplies(kind, text, query.text),
+                        fit=supplies(kind, text, query.text),
+                        passage=passage.dense,
                     )
                 )
         if not cands:
             return []
         sims = self.vectors.get([c.text for c in cands]) @ query.vector
-        w = self.weights
         for cand, sim in zip(cands, sims, strict=True):
             cand.dense = float(sim)
-            cand.score = (
-                w.dense * cand.dense + w.coverage * cand.coverage + w.rank / (1 + cand.rank)
-            )
-        cands.sort(key=lambda c: c.score, reverse=True)
         return cands
+
+    def rank(self, cands: list[Candidate], weights: Weights | None = None) -> list[Candidate]:
+        weights = weights or self.weights
+        for cand in cands:
+            cand.score = weights.score(cand)
+        return sorted(cands, key=lambda c: c.score, reverse=True)
 
     def answer(self, query: Query, passages: list[Passage]) -> tuple[list[Claim], bool]:
         """Return the claims of the answer and whether the answer abstains."""
-        cands = self.candidates(query, passages)
+        return self.decide(query, passages, self.candidates(query, passages))
+
+    def decide(
+        self,
+        query: Query,
+        passages: list[Passage],
+        candidates: list[Candidate],
+        weights: Weights | None = None,
+    ) -> tuple[list[Claim], bool]:
+        """Pick the answer sentences from scored candidates, or abstain."""
+        weights = weights or self.weights
+        cands = self.rank(candidates, weights)
         fitting = [c for c in cands if c.fits_type]
-        if not fitting or fitting[0].score < self.weights.threshold:
+        if not fitting or fitting[0].score < weights.threshold:
             return [Claim(ABSTAIN_TEXT)], True
-        chosen = self._select(query, fitting)
+        chosen = self._select(query, fitting, weights)
         copies = {p.chunk_id: p.copies for p in passages}
         claims = []
         for cand in sorted(chosen, key=lambda c: (c.rank, c.start)):
@@ -140,7 +179,9 @@ class ExtractiveAnswerer:
             claims.append(Claim(cand.text, evidence))
         return claims, False
 
-    def _select(self, query: Query, fitting: list[Candidate]) -> list[Candidate]:
+    def _select(
+        self, query: Query, fitting: list[Candidate], weights: Weights
+    ) -> list[Candidate]:
         best = fitting[0]
         chosen = [best]
         idf = self._idf(query.terms)
@@ -148,13 +189,13 @@ class ExtractiveAnswerer:
         covered = set(best.covered)
         multipart = bool(_MULTIPART.search(query.text))
         for cand in fitting[1:]:
-            if len(chosen) >= MAX_CLAIMS or cand.score < self.weights.follow_ratio * best.score:
+            if len(chosen) >= MAX_CLAIMS or cand.score < weights.follow_ratio * best.score:
                 break
             if any(_overlaps(cand, c) for c in chosen):
                 continue
             gain = sum(idf[t] for t in cand.covered - covered) / total
             other_article = all(cand.chunk.article_id != c.chunk.article_id for c in chosen)
-            if gain >= self.weights.min_gain or (multipart and other_article):
+            if gain >= weights.min_gain or (multipart and other_article):
                 chosen.append(cand)
                 covered |= cand.covered
         return chosen
@@ -165,7 +206,8 @@ class ExtractiveAnswerer:
 
 
 def _is_heading(text: str) -> bool:
-    return text[-1:] not in ".!?\"”’)" and len(text.split()) < 12
+    """A short line without final punctuation is a heading, unless it is a "Label: value" line."""
+    return text[-1:] not in ".!?\"”’)" and len(text.split()) < 12 and ":" not in text
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

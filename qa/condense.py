@@ -10,7 +10,7 @@ from vectorstore.terms import STOPWORDS, words
 
 _REFERS_BACK = re.compile(
     r"\b(?:it|its|it's|that|this|these|those|they|them|their|theirs|he|him|his|she|her|"
-    r"there|then|same|such|former|latter|both|each|either|one)\b|^(?:and|but|so|also|what about|"
+    r"there|then|former|latter)\b|^(?:and|but|so|also|what about|"
     r"how about)\b",
     re.IGNORECASE,
 )

@@ -8,6 +8,9 @@ class QAError(Exception):
 
     status = 500
     code = "internal_error"
+    # When set, clients see this instead of ``message``, which may name paths or hosts
+    # and goes to the log and the CLI only.
+    public_message: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
         super().__init__(message)
@@ -18,7 +21,7 @@ class QAError(Exception):
             self.status = status
 
     def to_json(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
+        return {"error": {"code": self.code, "message": self.public_message or self.message}}
 
 
 class ConfigError(QAError):
@@ -53,11 +56,19 @@ class Overloaded(QAError):
         self.retry_after = retry_after
 
 
+class RateLimited(Overloaded):
+    """One client sent more requests than its per-minute allowance."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class StoreError(QAError):
     """The vector or keyword store failed or is unreachable."""
 
     status = 503
     code = "store_unavailable"
+    public_message = "the article store is unavailable; try again shortly"
 
 
 class StoreLocked(StoreError):
@@ -71,6 +82,7 @@ class ModelError(QAError):
 
     status = 502
     code = "model_error"
+    public_message = "the answer model failed; try again shortly"
 
 
 class IngestError(QAError):

@@ -15,8 +15,19 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)", re.IGNORECASE)
-_MONEY = re.compile(r"[$€£]\s?\d|\d[\d,.]*\s?(?:million|billion|trillion|bn)\b|"
-                    r"\b(?:dollars|euros|pounds)\b", re.IGNORECASE)
+# Money needs a currency: "8 million drones" is a count, "$8 million" is money.
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
+    r"(?:dollars|euros|pounds|yen|roubles|rubles|hryvnias?)\b|\b(?:usd|eur|gbp)\s?\d",
+    re.IGNORECASE,
+)
+# Time qualifiers in a question that an answer must share ("produced last year").
+_WHEN = re.compile(
+    r"\b(?:(?:last|this|next|previous|coming|each|every|per|a) (?:year|month|week|decade|season)|"
+    r"annually|yesterday|today|tomorrow|so far|(?:in|since|during) (?:1[89]|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_PERIODIC = {"each", "every", "per", "a", "annually"}
 _DATE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
@@ -31,12 +42,33 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][\w’'-]+")
+_PLACE = re.compile(
+    r"\b(?:in|at|to|from|near|across|outside|inside|via|toward|towards)\s+(?:[Tt]he\s+)?"
+    r"([A-Z][\w’'-]+)"
+)
 
 
 @dataclass(frozen=True)
 class AnswerType:
     kind: str | None  # number, percent, money, date, year, duration, name, place or None
     counted: str | None = None  # the noun after "how many", stemmed
+    when: tuple[str, ...] = ()  # time qualifiers the answer must share
+
+
+def _counted_noun(question: str) -> str | None:
+    """Return the head noun after "how many" ("Ukrainian specialists" -> "specialist")."""
+    after = re.search(r"\bhow many ((?:[\w'’-]+ ?)+)", question)
+    if not after:
+        return None
+    phrase = []
+    for word in words(after.group(1)):
+        if word in STOPWORDS or word in _AUXILIARIES:
+            break
+        phrase.append(word)
+    return stem(phrase[-1]) if phrase else None
+
+
+_AUXILIARIES = frozenset("could can will would should shall may might must".split())
 
 
 _RULES: list[tuple[str, str]] = [
@@ -59,50 +91,61 @@ _RULES: list[tuple[str, str]] = [
 
 def answer_type(question: str) -> AnswerType:
     q = question.strip().lower()
+    when = tuple(m.lower() for m in _WHEN.findall(q))
     for pattern, kind in _RULES:
         if re.search(pattern, q):
             counted = None
             if kind == "number":
-                after = re.search(r"\bhow many ([\w' -]+)", q)
-                if after:
-                    nouns = [w for w in words(after.group(1)) if w not in STOPWORDS]
-                    counted = stem(nouns[0]) if nouns else None
-            return AnswerType(kind, counted)
-    return AnswerType(None)
+                counted = _counted_noun(q)
+            return AnswerType(kind, counted, when)
+    return AnswerType(None, None, when)
 
 
-def supplies(kind: AnswerType, sentence: str, question: str = "") -> bool:
-    """Tell whether ``sentence`` holds something of the kind the question asks for."""
+def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
+    """Rate how well ``sentence`` holds what the question asks for.
+
+    0: it lacks it; 1: it has it; 2: it has a number right before the counted noun.
+    """
+    if kind.when and _other_time(kind.when, sentence):
+        return 0
     k = kind.kind
+    patterns = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
+                "duration": _DURATION}
     if k is None:
-        return True
-    if k == "percent":
-        return bool(_PERCENT.search(sentence))
-    if k == "money":
-        return bool(_MONEY.search(sentence))
-    if k == "year":
-        return bool(_YEAR.search(sentence))
-    if k == "date":
-        return bool(_DATE.search(sentence))
-    if k == "duration":
-        return bool(_DURATION.search(sentence))
+        return 1
+    if k in patterns:
+        return int(bool(patterns[k].search(sentence)))
     if k == "number":
         return _counts(kind.counted, sentence)
-    if k in ("name", "place"):
-        asked = {w.lower() for w in re.findall(r"[A-Z][\w’'-]+", question)}
+    asked = {stem(w) for w in words(question)}
+    if k == "place":
+        places = (m.group(1) for m in _PLACE.finditer(sentence))
+        return int(any(stem(p.lower()) not in asked for p in places))
+    if k == "name":
         # A capital at the very start only marks the sentence, not a name.
         names = [m.group() for m in _NAME.finditer(sentence) if m.start() > 2]
-        return any(n.lower() not in asked for n in names)
-    return True
+        return int(any(stem(n.lower()) not in asked for n in names))
+    return 1
 
 
-def _counts(noun: str | None, sentence: str) -> bool:
+def _other_time(asked: tuple[str, ...], sentence: str) -> bool:
+    """Tell whether the sentence speaks of another time ("each year" for "last year")."""
+    said = {_time_key(m) for m in _WHEN.findall(sentence)}
+    return bool(said) and not said & {_time_key(a) for a in asked}
+
+
+def _time_key(phrase: str) -> str:
+    first = phrase.lower().split()[0]
+    return "periodic" if first in _PERIODIC else phrase.lower()
+
+
+def _counts(noun: str | None, sentence: str) -> int:
     """A number must stand shortly before the counted noun when the sentence names it."""
     tokens = words(sentence)
     stems = [stem(t) for t in tokens]
     if noun and noun in stems:
         for i, s in enumerate(stems):
             if s == noun and any(_NUMBER.fullmatch(t) for t in tokens[max(0, i - 6) : i]):
-                return True
-        return False
-    return bool(_NUMBER.search(sentence))
+                return 2
+        return 0
+    return int(bool(_NUMBER.search(sentence)))

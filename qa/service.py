@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.cite import render
-from qa.compose import ExtractiveAnswerer
-from qa.condense import Turn, condense
+from qa.cite import Claim, render
+from qa.compose import ABSTAIN_TEXT, ExtractiveAnswerer
+from qa.condense import Standalone, Turn, condense
+from qa.decompose import split_question
 from qa.retrieve import Passage, Retriever
 from qa.settings import Settings
 from vectorstore.docstore import DocStore
@@ -20,6 +21,7 @@ from vectorstore.ingest import Ingestor, IngestReport
 from vectorstore.store import VectorStore
 
 log = logging.getLogger(__name__)
+MAX_PART_CLAIMS = 2  # per part of a multi-part question
 
 
 @dataclass
@@ -120,32 +122,56 @@ class QAService:
         retriever = self.retriever
         return retriever.search(retriever.prepare(text), k)
 
+    def standalone_questions(self, request: AskRequest) -> list[Standalone]:
+        """Resolve follow-ups against the history and split multi-part questions."""
+        parts = split_question(request.question)
+        resolved = []
+        for i, part in enumerate(parts):
+            # Later parts may lean on the first ("... and how much of *it* is unfunded?").
+            history = request.history + ([Turn("user", parts[0])] if i else [])
+            resolved.append(condense(part, history))
+        return resolved
+
     def ask(self, request: AskRequest) -> dict:
         started = time.perf_counter()
         self.ensure_seeded()
-        standalone = condense(request.question, request.history)
         retriever = self.retriever
-        query = retriever.prepare(standalone.text)
-        passages = retriever.search(query, self.settings.top_k, boost=standalone.carried_articles)
-        retrieved_at = time.perf_counter()
-        claims, abstained = self.answerer.answer(query, passages)
+        retrieve_s = answer_s = 0.0
+        claims: list[Claim] = []
+        passages: list[Passage] = []
+        standalones = self.standalone_questions(request)
+        for standalone in standalones:
+            t0 = time.perf_counter()
+            query = retriever.prepare(standalone.text)
+            found = retriever.search(query, self.settings.top_k,
+                                     boost=standalone.carried_articles)
+            t1 = time.perf_counter()
+            part_claims, abstained = self.answerer.answer(query, found)
+            answer_s += time.perf_counter() - t1
+            retrieve_s += t1 - t0
+            seen = {c.text for c in claims}
+            if not abstained:
+                claims += [c for c in part_claims if c.text not in seen][:MAX_PART_CLAIMS]
+            passages += [p for p in found if p.chunk_id not in {q.chunk_id for q in passages}]
+        abstained = not claims
+        if abstained:
+            claims = [Claim(ABSTAIN_TEXT)]
         text, citations = render(claims)
-        answered_at = time.perf_counter()
         response = {
             "answer": text,
             "abstained": abstained,
             "citations": [c.to_json() for c in citations],
             "model": self.answerer.name,
             "timings_ms": {
-                "retrieve": _ms(retrieved_at - started),
-                "answer": _ms(answered_at - retrieved_at),
+                "retrieve": _ms(retrieve_s),
+                "answer": _ms(answer_s),
                 "total": _ms(time.perf_counter() - started),
             },
-            "retrieved": [p.to_json() for p in passages],
+            "retrieved": [p.to_json() for p in passages[: self.settings.top_k]],
             "degraded": False,
         }
-        if standalone.rewritten:
-            response["standalone_question"] = standalone.text
+        if len(standalones) > 1 or standalones[0].rewritten:
+            response["standalone_question"] = " | ".join(s.text for s in standalones)
         return response
 
 

@@ -40,7 +40,7 @@ class Settings:
         default="auto", metadata={"doc": "auto (bf16 where the CPU has it), fp32 or bf16"}
     )
     embed_batch_size: int = field(default=64, metadata={"doc": "passages per encode batch"})
-    chunk_chars: int = field(default=600, metadata={"doc": "target passage size in chars"})
+    chunk_chars: int = field(default=350, metadata={"doc": "target passage size in chars"})
     top_k: int = field(default=8, metadata={"doc": "passages handed to the answerer"})
     max_question_chars: int = field(default=2000, metadata={"doc": "longest question"})
     max_body_bytes: int = field(default=256 * 1024, metadata={"doc": "largest request body"})
@@ -51,18 +51,26 @@ class Settings:
     )
     openai_api_key: str | None = field(default=None, metadata={"doc": "key for that server"})
     model_timeout_s: float = field(default=20.0, metadata={"doc": "generative model timeout"})
+    model_max_tokens: int = field(
+        default=256, metadata={"doc": "longest generated answer, in tokens"}
+    )
     unverified: str = field(
         default="drop", metadata={"doc": "drop or flag answer sentences that fail support"}
     )
     max_concurrency: int = field(
-        default=8, metadata={"doc": "concurrent /ask requests before 503 + Retry-After"}
+        default=16, metadata={"doc": "concurrent /ask requests before 503 + Retry-After"}
     )
     rate_limit_per_minute: int = field(
         default=0, metadata={"doc": "per-client /ask requests per minute (0: off)"}
     )
     host: str = field(default="127.0.0.1", metadata={"doc": "python app.py bind address"})
     port: int = field(default=8000, metadata={"doc": "python app.py port"})
-    threads: int = field(default=8, metadata={"doc": "waitress worker threads"})
+    # More threads than max_concurrency, so health checks and pages are served and
+    # excess questions are refused at once while /ask is saturated.
+    threads: int = field(default=24, metadata={"doc": "waitress worker threads"})
+    ready_timeout_s: float = field(
+        default=2.0, metadata={"doc": "time limit of each /readyz dependency probe"}
+    )
 
     def __post_init__(self) -> None:
         if self.answer_model.split(":", 1)[0] not in ANSWER_MODELS:

@@ -46,8 +46,11 @@ def parse_ask(payload: Any, max_chars: int, max_turns: int) -> tuple[AskRequest,
             f"question must be a string of 1 to {max_chars} characters",
             code="invalid_question",
         )
+    # The raw length is capped as well, so the limit holds before and after trimming,
+    # exactly as /openapi.json states it.
+    too_long = len(question) > max_chars
     question = clean(question, "question", "invalid_question").strip()
-    if not 1 <= len(question) <= max_chars:
+    if too_long or not question:
         raise InvalidRequest(
             f"question must be 1 to {max_chars} characters", code="invalid_question"
         )
@@ -76,7 +79,8 @@ def parse_history(history: Any, max_turns: int) -> list[Turn]:
                 f"history[{i}].content must be a string of at most {MAX_TURN_CHARS} characters",
                 code="invalid_history",
             )
-        citations = item.get("citations") or []
+        citations = item.get("citations")
+        citations = [] if citations is None else citations
         if not isinstance(citations, list):
             raise InvalidRequest(f"history[{i}].citations must be a list",
                                  code="invalid_history")

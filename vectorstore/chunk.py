@@ -95,7 +95,7 @@ def split_sentences(text: str, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[in
     return spans
 
 
-def chunk_article(article: Article, target_chars: int = 600) -> list[Chunk]:
+def chunk_article(article: Article, target_chars: int = 350) -> list[Chunk]:
     """Pack whole sentences into passages of about ``target_chars``, preferring paragraph ends."""
     text = article.text
     sentences = split_sentences(text)

@@ -31,6 +31,7 @@ class IngestReport:
     removed: int = 0
     articles_removed: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    cleaned: list[tuple[str, str]] = field(default_factory=list)  # (article_id, what)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -41,6 +42,8 @@ class IngestReport:
         )
         for r in self.rejected:
             text += f"\nskipped {r.path}: {r.reason}"
+        for article_id, note in self.cleaned:
+            text += f"\ncleaned {article_id}: {note}"
         return text
 
     def to_json(self) -> dict:
@@ -48,6 +51,7 @@ class IngestReport:
             "articles": self.articles, "added": self.added, "unchanged": self.unchanged,
             "removed": self.removed, "articles_removed": self.articles_removed,
             "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
+            "cleaned": [{"article_id": aid, "note": note} for aid, note in self.cleaned],
             "seconds": round(self.seconds, 3),
         }
 
@@ -69,7 +73,7 @@ class Ingestor:
     """Reconcile the stores with a set of articles."""
 
     def __init__(
-        self, store: VectorStore, docs: DocStore, embedder: Embedder, chunk_chars: int = 600
+        self, store: VectorStore, docs: DocStore, embedder: Embedder, chunk_chars: int = 350
     ):
         self.store = store
         self.docs = docs
@@ -95,6 +99,7 @@ class Ingestor:
         """Upsert ``articles``; delete stored articles of ``replace_sources`` not among them."""
         started = time.perf_counter()
         report = IngestReport(articles=len(articles))
+        report.cleaned = [(a.article_id, note) for a in articles for note in a.notes]
         wanted = {a.article_id: a for a in articles}
         stored_chunks = self.store.hashes()
         stored_docs = self.docs.article_hashes()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vectorstore.screen import injection, screen
+
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 MAX_TITLE_CHARS = 160
@@ -24,6 +26,8 @@ class Article:
     title: str
     text: str
     source: str = ""
+    # What ingest cleaned out of the file (markup, hidden characters), for the report.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def content_hash(self) -> str:
@@ -65,8 +69,10 @@ def title_of(text: str) -> str:
 
 
 def article_from_text(article_id: str, raw: str, source: str = "") -> Article:
-    text = clean_text(raw)
-    return Article(article_id=article_id, title=title_of(text), text=text, source=source)
+    screened, notes = screen(raw)
+    text = clean_text(screened)
+    return Article(article_id=article_id, title=title_of(text), text=text, source=source,
+                   notes=tuple(notes))
 
 
 def validate_article_id(article_id: str) -> bool:
@@ -90,6 +96,9 @@ def load_file(path: Path, root: Path, source: str) -> Article | Rejected:
     article = article_from_text(article_id, raw, source)
     if not article.text.strip():
         return Rejected(str(path), "empty")
+    quarantine = injection(article.text)
+    if quarantine:
+        return Rejected(str(path), quarantine)
     return article
 
 

@@ -52,10 +52,18 @@
     return Number.isInteger(start) && Number.isInteger(end) ? `${base}?start=${start}&end=${end}#quote` : base;
   };
 
-  // Only auto-scroll when the reader is already near the bottom, so reading
-  // an earlier answer is not interrupted by a streaming one.
+  // Streamed tokens only auto-scroll when the reader is already near the bottom,
+  // so reading an earlier answer is not interrupted by a streaming one.
   const nearBottom = () => ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
   const scrollToEnd = (force) => { if (force || nearBottom()) ui.log.scrollTop = ui.log.scrollHeight; };
+
+  /** Bring a finished message into view: all of it, or its start when it is taller than the log. */
+  function reveal(msg) {
+    const log = ui.log.getBoundingClientRect();
+    const box = msg.getBoundingClientRect();
+    if (box.height <= ui.log.clientHeight - 16) ui.log.scrollTop = ui.log.scrollHeight;
+    else ui.log.scrollTop += box.top - log.top - 12;
+  }
 
   function addMessage(role, extraClass) {
     ui.intro.hidden = true;
@@ -110,7 +118,8 @@
     const card = el('a', { class: 'source-card', href: articleHref(c.article_id, c.start, c.end) }, [
       el('span', { class: 'source-n', text: `[${c.n}]` }),
       el('span', { class: 'source-title', text: c.title || c.article_id }),
-      c.quote ? el('blockquote', { class: 'source-quote', text: c.quote }) : null,
+      // The clamp sits on an inner span so the quote's padding never shows a cut line.
+      c.quote ? el('blockquote', { class: 'source-quote' }, el('span', { text: c.quote })) : null,
     ]);
     card.citation = c;
     return card;
@@ -118,12 +127,13 @@
 
   function metaLine(resp) {
     const t = resp.timings_ms || {};
-    const parts = resp.model ? [String(resp.model)] : [];
+    const item = (label, value) => el('span', { class: 'meta-item' }, [el('span', { class: 'meta-label', text: label }), ` ${value}`]);
+    const parts = resp.model ? [item('Model', String(resp.model))] : [];
     // Timings the server did not report are left out rather than shown as blanks.
-    for (const [key, label] of [['retrieve', 'retrieval'], ['answer', 'answer'], ['total', 'total']]) {
-      if (typeof t[key] === 'number') parts.push(`${label} ${Math.round(t[key])} ms`);
+    for (const [key, label] of [['retrieve', 'Retrieval'], ['answer', 'Answer'], ['total', 'Total']]) {
+      if (typeof t[key] === 'number') parts.push(item(label, `${Math.round(t[key])} ms`));
     }
-    const meta = el('div', { class: 'meta' }, parts.join(' · '));
+    const meta = el('div', { class: 'meta' }, parts);
     // A follow-up is searched as a rewritten stand-alone question; showing it explains the sources.
     if (typeof resp.standalone_question === 'string' && resp.standalone_question) {
       meta.append(el('span', { class: 'standalone', text: `searched as “${resp.standalone_question}”` }));
@@ -157,7 +167,7 @@
         citations.map((c) => el('div', { role: 'listitem' }, sourceCard(c)))));
     }
     view.body.append(metaLine(resp));
-    scrollToEnd();
+    reveal(view.msg);
   }
 
   function renderError(view, message, question) {
@@ -171,7 +181,7 @@
       view.msg.remove();
       ask(question, { echo: false });
     });
-    scrollToEnd(true);
+    reveal(view.msg);
   }
 
   // ---------- talking to the server ----------
@@ -186,7 +196,9 @@
       if (data && data.error && typeof data.error.message === 'string') msg = data.error.message;
     } catch { /* not JSON: fall through to a generic text */ }
     const retry = Number(res.headers.get('Retry-After'));
-    const wait = Number.isFinite(retry) && retry > 0 ? ` Please try again in ${Math.ceil(retry)} s.` : ' Please try again shortly.';
+    const secs = Math.ceil(retry);
+    const wait = !Number.isFinite(retry) || retry <= 0 ? ' Please try again shortly.'
+      : secs === 1 ? ' Please try again in a second.' : ` Please try again in ${secs} seconds.`;
     if (res.status === 429) return (msg || 'Too many questions at once.') + wait;
     if (res.status === 503) return (msg || 'The service is temporarily unavailable.') + wait;
     if (msg) return msg;
@@ -383,8 +395,15 @@
     for (const node of [document.querySelector('.app-header'), $('chat')]) node.inert = inert;
   }
 
+  /** Show which marker or card the panel belongs to. */
+  function markOpen(opener) {
+    for (const n of document.querySelectorAll('.is-open')) n.classList.remove('is-open');
+    if (opener && opener.matches && opener.matches('a.cite, a.source-card')) opener.classList.add('is-open');
+  }
+
   function closePanel() {
     if (ui.panel.hidden) return;
+    markOpen(null);
     ui.panel.hidden = true;
     document.body.classList.remove('panel-open');
     setBackgroundInert(false);
@@ -429,9 +448,25 @@
     return range && range[1] > range[0] ? range : null;
   }
 
+  /**
+   * Show Markdown **bold** (the articles' headings) as bold instead of asterisks.
+   * Only text nodes and <strong> elements are made, so the text stays inert.
+   */
+  function withBold(text) {
+    const nodes = [];
+    let last = 0;
+    for (const m of text.matchAll(/\*\*([^*\n]+)\*\*/g)) {
+      nodes.push(text.slice(last, m.index), el('strong', { text: m[1] }));
+      last = m.index + m[0].length;
+    }
+    nodes.push(text.slice(last));
+    return nodes;
+  }
+
   /** Show an article in the panel with [start,end) (or the quote text) highlighted. */
   async function showArticle({ article_id: id, title, start, end, quote }, opener, fromSources = false) {
     openPanel('article', opener);
+    markOpen(opener);
     ui.panelBack.hidden = !fromSources;
     ui.panelTitle.textContent = title || 'Article';
     ui.articleLink.href = articleHref(id, start, end);
@@ -446,9 +481,9 @@
       ui.panelTitle.textContent = art.title || title || 'Article';
       ui.articleStatus.textContent = '';
       const range = highlightRange(text, start, end, quote);
-      if (!range) { ui.articleText.append(text); return; }
-      const mark = el('mark', { text: text.slice(range[0], range[1]) });
-      ui.articleText.append(text.slice(0, range[0]), mark, text.slice(range[1]));
+      if (!range) { ui.articleText.append(...withBold(text)); return; }
+      const mark = el('mark', {}, withBold(text.slice(range[0], range[1])));
+      ui.articleText.append(...withBold(text.slice(0, range[0])), mark, ...withBold(text.slice(range[1])));
       mark.scrollIntoView({ block: 'center' });
     } catch (err) {
       if (seq !== state.articleSeq) return;
@@ -459,7 +494,7 @@
   function resultItem(item, snippet) {
     const a = el('a', { class: 'search-result', href: articleHref(item.article_id) }, [
       el('span', { class: 'result-title', text: item.title || item.article_id }),
-      snippet ? el('span', { class: 'result-snippet', text: snippet }) : null,
+      snippet ? el('span', { class: 'result-snippet' }, withBold(snippet)) : null,
     ]);
     a.citation = { article_id: item.article_id, title: item.title, quote: snippet || '' };
     return el('li', {}, a);
@@ -498,6 +533,7 @@
 
   function openSources(opener) {
     openPanel('sources', opener);
+    markOpen(null);
     ui.panelBack.hidden = true;
     ui.panelTitle.textContent = 'Sources';
     if (!ui.sourcesList.children.length) runSearch();

@@ -1,0 +1,132 @@
+"""Fit the extractive answerer's weights and abstention threshold on the fixtures.
+
+``python -m qa.calibrate FIXTURES [--write]`` retrieves and scores candidate sentences for
+every fixture once, then grid-searches the blend weights and sweeps the threshold,
+maximising (answerable answered correctly + unanswerable abstained) / all, with false
+refusals kept at or under 3 %. It reports a two-fold cross-validated accuracy too, so
+over-fitting to the fixtures shows. ``--write`` saves the result to ``qa/weights.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import sys
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from qa.cite import render
+from qa.compose import WEIGHTS_FILE, Weights
+from qa.condense import Turn, condense
+from qa.eval import Fixture, correct, load_fixtures
+
+MAX_FALSE_REFUSALS = 0.03
+GRID = {
+    "dense": [0.3, 0.45, 0.6],
+    "passage": [0.0, 0.15, 0.3],
+    "coverage": [0.2, 0.35, 0.5],
+    "fit": [0.0, 0.05, 0.1],
+    "follow_ratio": [0.8, 0.9],
+    "min_gain": [0.1, 0.2],
+}
+
+
+def prepare(fixtures: list[Fixture], data_dir: Path | None):
+    """Retrieve and featurise every fixture once."""
+    from app import create_app
+
+    app = create_app(data_dir=data_dir or Path(tempfile.mkdtemp(prefix="qa-cal-")))
+    service = app.extensions["qa"]
+    service.warm_up()
+    prepared = []
+    for fx in fixtures:
+        history = [Turn(t["role"], t["content"]) for t in fx.history or []]
+        standalone = condense(fx.question, history)
+        query = service.retriever.prepare(standalone.text)
+        passages = service.retriever.search(query, service.settings.top_k)
+        cands = service.answerer.candidates(query, passages)
+        prepared.append((fx, query, passages, cands))
+    return service.answerer, prepared
+
+
+def outcomes(answerer, prepared, weights: Weights) -> list[tuple[bool, float, bool]]:
+    """Per fixture: whether answering is right, the best score, and whether it is answerable."""
+    rows = []
+    no_threshold = replace(weights, threshold=-1.0)
+    for fx, query, passages, cands in prepared:
+        claims, abstained = answerer.decide(query, passages, list(cands), no_threshold)
+        text, _ = render(claims)
+        fitting = [c.score for c in cands if c.fits_type]
+        best = max(fitting) if fitting else -1.0
+        right = (not abstained) and correct(text, fx.answers) if fx.answerable else False
+        rows.append((right, best, fx.answerable))
+    return rows
+
+
+def sweep(rows) -> tuple[float, float, float]:
+    """Return the threshold with the best accuracy whose false refusals stay in bounds."""
+    answerable = sum(1 for _, _, a in rows if a) or 1
+    best = (-1.0, 0.0, 0.0)
+    for threshold in sorted({round(b, 3) for _, b, _ in rows} | {0.0}):
+        acc, refused = score_at(rows, threshold)
+        if refused / answerable <= MAX_FALSE_REFUSALS and acc > best[0]:
+            best = (acc, threshold, refused / answerable)
+    return best
+
+
+def score_at(rows, threshold: float) -> tuple[float, int]:
+    hits = refused = 0
+    for right, best, answerable in rows:
+        answers = best >= threshold
+        if answerable:
+            hits += answers and right
+            refused += not answers
+        else:
+            hits += not answers
+    return hits / len(rows), refused
+
+
+def search(answerer, prepared) -> tuple[Weights, float]:
+    best_weights, best_acc = Weights(), -1.0
+    keys = list(GRID)
+    for values in itertools.product(*(GRID[k] for k in keys)):
+        weights = replace(Weights(), **dict(zip(keys, values, strict=True)))
+        acc, threshold, _ = sweep(outcomes(answerer, prepared, weights))
+        if acc > best_acc:
+            best_acc, best_weights = acc, replace(weights, threshold=threshold)
+    return best_weights, best_acc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.calibrate")
+    parser.add_argument("fixtures", type=Path)
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--write", action="store_true", help=f"save to {WEIGHTS_FILE}")
+    args = parser.parse_args(argv)
+
+    answerer, prepared = prepare(load_fixtures(args.fixtures), args.data_dir)
+    weights, acc = search(answerer, prepared)
+    print(f"fitted on all {len(prepared)} fixtures: accuracy {acc:.3f}")
+    print(json.dumps(asdict(weights), indent=2))
+
+    shuffled = prepared[:]
+    random.Random(7).shuffle(shuffled)
+    half = len(shuffled) // 2
+    folds = [(shuffled[:half], shuffled[half:]), (shuffled[half:], shuffled[:half])]
+    held_out = []
+    for train, test in folds:
+        fitted, _ = search(answerer, train)
+        held_out.append(score_at(outcomes(answerer, test, fitted), fitted.threshold)[0])
+    print(f"two-fold cross-validated accuracy: {sum(held_out) / 2:.3f}")
+
+    if args.write:
+        WEIGHTS_FILE.write_text(json.dumps(asdict(weights), indent=2) + "\n")
+        print(f"wrote {WEIGHTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

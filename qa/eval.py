@@ -1,0 +1,329 @@
+"""Score answers against fixtures: ``python -m qa.eval FIXTURES [--url URL] [--out DIR]``.
+
+Runs every fixture question in-process (a fresh store with the seed corpus, or an
+existing ``--data-dir``) or against a running server, and reports retrieval hit@1/hit@5/
+MRR, answer correctness, abstention recall and false refusals, citation validity and
+support, and latency. Exits 1 when a score falls below the thresholds file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.cite import MARKER, citation_problems
+from vectorstore.terms import terms
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_THRESHOLDS = ROOT / "tests" / "fixtures" / "thresholds.json"
+SUPPORT_MIN = 0.6  # share of a sentence's content terms its quotes must contain
+
+
+@dataclass
+class Fixture:
+    id: str
+    question: str
+    answers: list[str]
+    sources: list[str]
+    answerable: bool
+    type: str = "fact"
+    history: list[dict] | None = None
+
+
+def load_fixtures(path: Path) -> list[Fixture]:
+    fixtures = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            fixtures.append(Fixture(**json.loads(line)))
+    return fixtures
+
+
+# -- scoring one answer ------------------------------------------------------------------
+
+
+def correct(answer: str, required: list[str]) -> bool:
+    """Every required term (a ``|``-separated list of variants) appears in the answer."""
+    text = answer.lower()
+    return all(any(v.strip().lower() in text for v in term.split("|")) for term in required)
+
+
+def ranked_articles(response: dict) -> list[set[str]]:
+    """Articles in retrieval order; a passage and its same-story copies share a rank."""
+    ranks: list[set[str]] = []
+    seen: set[str] = set()
+    for passage in response.get("retrieved", []):
+        group = {passage["article_id"], *passage.get("same_story", [])} - seen
+        if group:
+            ranks.append(group)
+            seen |= group
+    return ranks
+
+
+def reciprocal_rank(ranks: list[set[str]], sources: list[str]) -> float:
+    for i, group in enumerate(ranks):
+        if group & set(sources):
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def support(answer: str, citations: list[dict]) -> float | None:
+    """Share of answer sentences whose cited quotes contain most of their content terms."""
+    quotes = {c["n"]: set(terms(c["quote"])) for c in citations}
+    sentences = [s for s in _sentences_with_markers(answer) if s[1]]
+    if not sentences:
+        return None
+    supported = 0
+    for text, numbers in sentences:
+        own = set(terms(text))
+        cited = set().union(*(quotes.get(n, set()) for n in numbers))
+        if own and len(own & cited) / len(own) >= SUPPORT_MIN:
+            supported += 1
+    return supported / len(sentences)
+
+
+def _sentences_with_markers(answer: str) -> list[tuple[str, list[int]]]:
+    parts = []
+    last = 0
+    for match in MARKER.finditer(answer):
+        # A marker closes the claim that precedes it; adjacent markers share the claim.
+        if answer[last : match.start()].strip():
+            parts.append([answer[last : match.start()], []])
+        if parts:
+            parts[-1][1].append(int(match.group(1)))
+        last = match.end()
+    return [(text, numbers) for text, numbers in parts]
+
+
+def score(fx: Fixture, response: dict, seconds: float, text_of) -> dict:
+    ranks = ranked_articles(response)
+    rr = reciprocal_rank(ranks, fx.sources) if fx.answerable else None
+    problems = citation_problems(response["answer"], response["citations"], text_of)
+    row = {
+        "id": fx.id,
+        "type": fx.type,
+        "question": fx.question,
+        "answerable": fx.answerable,
+        "answer": response["answer"],
+        "abstained": response["abstained"],
+        "retrieved": [sorted(g) for g in ranks[:5]],
+        "hit@1": None if rr is None else rr == 1.0,
+        "hit@5": None if rr is None else rr >= 1 / 5,
+        "rr": rr,
+        "correct": (not response["abstained"] and correct(response["answer"], fx.answers))
+        if fx.answerable
+        else response["abstained"],
+        "citations_valid": not problems,
+        "citation_problems": problems,
+        "support": support(response["answer"], response["citations"]),
+        "latency_ms": round(seconds * 1000, 1),
+    }
+    return row
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+def _http_runner(url: str) -> tuple[Callable[[dict], dict], Callable[[str], str | None]]:
+    import requests
+
+    session = requests.Session()
+    texts: dict[str, str | None] = {}
+
+    def ask(payload: dict) -> dict:
+        r = session.post(f"{url.rstrip('/')}/ask", json=payload, timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+    def text_of(article_id: str) -> str | None:
+        if article_id not in texts:
+            r = session.get(f"{url.rstrip('/')}/articles/{article_id}",
+                            headers={"Accept": "application/json"}, timeout=30)
+            texts[article_id] = r.json()["text"] if r.ok else None
+        return texts[article_id]
+
+    return ask, text_of
+
+
+def _local_runner(data_dir: Path | None, corpus: list[Path]):
+    from app import create_app
+
+    overrides = {}
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="qa-eval-"))
+    overrides["data_dir"] = data_dir
+    app = create_app(**overrides)
+    service = app.extensions["qa"]
+    service.ensure_seeded()
+    if corpus:
+        print(service.ingestor.ingest_paths(corpus).summary(), file=sys.stderr)
+    service.warm_up()
+    client = app.test_client()
+
+    def ask(payload: dict) -> dict:
+        r = client.post("/ask", json=payload)
+        if r.status_code != 200:
+            raise RuntimeError(f"/ask answered {r.status_code}: {r.get_data(as_text=True)}")
+        return r.get_json()
+
+    def text_of(article_id: str) -> str | None:
+        article = service.docs.article(article_id)
+        return article.text if article else None
+
+    return ask, text_of
+
+
+def run(fixtures: list[Fixture], ask, text_of) -> list[dict]:
+    rows = []
+    for fx in fixtures:
+        payload = {"question": fx.question}
+        if fx.history:
+            payload["history"] = fx.history
+        started = time.perf_counter()
+        response = ask(payload)
+        rows.append(score(fx, response, time.perf_counter() - started, text_of))
+    return rows
+
+
+# -- reporting ---------------------------------------------------------------------------
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values if v is not None]
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def summarize(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    latencies = sorted(r["latency_ms"] for r in rows)
+    return {
+        "questions": len(rows),
+        "hit@1": _mean(r["hit@1"] for r in answerable),
+        "hit@5": _mean(r["hit@5"] for r in answerable),
+        "mrr": _mean(r["rr"] for r in answerable),
+        "answer_correct": _mean(r["correct"] for r in answerable),
+        "abstention_recall": _mean(r["abstained"] for r in unanswerable),
+        "false_refusal_rate": _mean(r["abstained"] for r in answerable),
+        "citation_validity": _mean(r["citations_valid"] for r in rows),
+        "citation_support": _mean(r["support"] for r in rows),
+        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_p95_ms": round(_percentile(latencies, 95), 1) if latencies else None,
+    }
+
+
+def by_type(rows: list[dict]) -> dict[str, dict]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[r["type"]].append(r)
+    return {
+        t: {"questions": len(g), "correct": _mean(r["correct"] for r in g),
+            "hit@5": _mean(r["hit@5"] for r in g)}
+        for t, g in sorted(groups.items())
+    }
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    index = max(0, min(len(sorted_values) - 1, round(pct / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+def check(summary: dict, thresholds: dict) -> list[str]:
+    """Return the scores that miss their thresholds (``min_*`` floors, ``max_*`` ceilings)."""
+    failures = []
+    for key, bound in thresholds.items():
+        kind, metric = key.split("_", 1)
+        value = summary.get(metric)
+        if value is None:
+            continue
+        if (kind == "min" and value < bound) or (kind == "max" and value > bound):
+            failures.append(f"{metric} = {value} ({kind} {bound})")
+    return failures
+
+
+def write_report(out: Path, summary: dict, types: dict, rows: list[dict],
+                 failures: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "eval.json").write_text(
+        json.dumps({"summary": summary, "by_type": types, "questions": rows,
+                    "failures": failures}, indent=2, ensure_ascii=False)
+    )
+    _chart(out / "eval.png", types)
+    lines = ["# Evaluation report", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    lines += ["", "## By question type", "", "| type | questions | correct | hit@5 |",
+              "|---|---|---|---|"]
+    lines += [f"| {t} | {v['questions']} | {v['correct']} | {v['hit@5']} |"
+              for t, v in types.items()]
+    lines += ["", "![scores by question type](eval.png)", "", "## Misses", ""]
+    for r in rows:
+        if not r["correct"] or not r["citations_valid"]:
+            lines.append(f"- `{r['id']}` ({r['type']}): {r['question']} -> {r['answer'][:200]}")
+    lines += ["", "## Threshold failures", ""] + [f"- {f}" for f in failures or ["none"]]
+    (out / "eval.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _chart(path: Path, types: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(types)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.4
+    xs = range(len(names))
+    ax.bar([x - width / 2 for x in xs], [types[n]["correct"] or 0 for n in names], width,
+           label="answer correct")
+    ax.bar([x + width / 2 for x in xs], [types[n]["hit@5"] or 0 for n in names], width,
+           label="retrieval hit@5")
+    ax.set_xticks(list(xs), names, rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Scores by question type")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.eval", description=__doc__.split("\n")[0])
+    parser.add_argument("fixtures", type=Path)
+    parser.add_argument("--url", help="evaluate a running server instead of in-process")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "eval")
+    parser.add_argument("--data-dir", type=Path, help="in-process: use this store")
+    parser.add_argument("--corpus", type=Path, action="append", default=[],
+                        help="in-process: also ingest these folders (distractors)")
+    parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
+    args = parser.parse_args(argv)
+
+    fixtures = load_fixtures(args.fixtures)
+    if args.url:
+        ask, text_of = _http_runner(args.url)
+    else:
+        ask, text_of = _local_runner(args.data_dir, args.corpus)
+    rows = run(fixtures, ask, text_of)
+    summary, types = summarize(rows), by_type(rows)
+    thresholds = json.loads(args.thresholds.read_text()) if args.thresholds.exists() else {}
+    failures = check(summary, thresholds)
+    write_report(args.out, summary, types, rows, failures)
+    print(json.dumps(summary, indent=2))
+    for r in rows:
+        if not r["correct"]:
+            print(f"MISS {r['id']:32} {r['answer'][:150]!r}", file=sys.stderr)
+    if failures:
+        print("below thresholds: " + "; ".join(failures), file=sys.stderr)
+        return 1
+    print(f"report: {args.out / 'eval.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Scale mode: a real ``chroma run`` on loopback, several app processes, ingest while serving."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from app import create_app
+from qa.cite import citation_problems
+from tests.fakes import FakeEmbedder
+from tests.servers import (
+    BIN,
+    ROOT,
+    app_env,
+    free_port,
+    run_ingest,
+    spawn,
+    start_app,
+    start_chroma,
+    stop,
+)
+
+QUESTION = "How many drones can Ukraine produce each year?"
+NEW_ID = "quillbrook_ferry"
+NEW_TEXT = (
+    "Quillbrook ferry sets a record\n\n"
+    "The Quillbrook ferry carried 4,512 passengers across the Varna strait in March, "
+    "the port authority said on Tuesday. Officials expect the route to grow next year."
+)
+NEW_QUESTION = "How many passengers did the Quillbrook ferry carry?"
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory):
+    proc, port = start_chroma(tmp_path_factory.mktemp("chroma"))
+    yield port
+    stop(proc)
+
+
+def server_env(tmp_path: Path, chroma_port: int, collection: str, port: int | None = None,
+               **extra) -> dict:
+    return app_env(tmp_path / "data", ROOT / "seeds", port, QA_CHROMA_HOST="127.0.0.1",
+                   QA_CHROMA_PORT=str(chroma_port), QA_COLLECTION=collection, **extra)
+
+
+def ask(base: str, question: str) -> dict:
+    response = requests.post(f"{base}/ask", json={"question": question}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def grounded(base: str, answer: dict) -> list[str]:
+    def text(aid):
+        got = requests.get(f"{base}/articles/{aid}", timeout=10)
+        return got.json()["text"] if got.ok else None
+
+    return citation_problems(answer["answer"], answer["citations"], text)
+
+
+def cites(answer: dict, article_id: str) -> bool:
+    return any(c["article_id"] == article_id for c in answer["citations"])
+
+
+def filler(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        words = " ".join(f"token{i}x{j} report{j % 7}" for j in range(120))
+        (folder / f"filler_{i:03d}.txt").write_text(f"Filler report {i}\n\n{words}.\n")
+
+
+def test_the_app_answers_from_a_chroma_server(chroma, settings):
+    app = create_app(
+        settings.replace(chroma_host="127.0.0.1", chroma_port=chroma,
+                         collection=f"e2e_{uuid.uuid4().hex[:8]}"),
+        embedder_factory=FakeEmbedder,
+    )
+    client = app.test_client()
+    svc = app.extensions["qa"]
+    answer = client.post("/ask", json={"question": QUESTION}).get_json()
+    assert "8 million" in answer["answer"]
+
+    def text(aid):
+        found = svc.docs.article(aid)
+        return found.text if found else None
+
+    assert citation_problems(answer["answer"], answer["citations"], text) == []
+    assert svc.store.lock is None  # server mode takes no data-directory lock
+    assert svc.store.count() == svc.docs.count_chunks()
+    assert client.post("/articles", json={"article_id": NEW_ID, "text": NEW_TEXT}).status_code \
+        == 201
+    assert "4,512" in client.post("/ask", json={"question": NEW_QUESTION}).get_json()["answer"]
+    assert client.delete(f"/articles/{NEW_ID}").status_code == 200
+    assert svc.store.count() == svc.docs.count_chunks()
+    assert "4,512" not in client.post("/ask", json={"question": NEW_QUESTION}).get_json()["answer"]
+    svc.close()
+
+
+def test_ingest_in_one_process_while_two_others_answer(chroma, tmp_path: Path):
+    collection = f"scale_{uuid.uuid4().hex[:8]}"
+    port_a, port_b = free_port(), free_port()
+    # Two app processes on one Chroma server and one data directory (shared SQLite docstore).
+    a = start_app(server_env(tmp_path, chroma, collection, port_a, QA_THREADS="6"))
+    b = start_app(server_env(tmp_path, chroma, collection, port_b, QA_THREADS="6"))
+    base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+    try:
+        for base in (base_a, base_b):
+            first = ask(base, QUESTION)
+            assert "8 million" in first["answer"] and grounded(base, first) == []
+            assert not cites(ask(base, NEW_QUESTION), NEW_ID)
+
+        incoming = tmp_path / "incoming"
+        filler(incoming, 80)
+        (incoming / f"{NEW_ID}.txt").write_text(NEW_TEXT)
+
+        statuses: list[int] = []
+        done = threading.Event()
+
+        def keep_asking(base: str) -> None:
+            while not done.is_set():
+                response = requests.post(f"{base}/ask", json={"question": QUESTION}, timeout=30)
+                good = response.ok and "8 million" in response.json()["answer"]
+                statuses.append(response.status_code if good else -response.status_code)
+
+        askers = [threading.Thread(target=keep_asking, args=(base,))
+                  for base in (base_a, base_a, base_b, base_b)]
+        for t in askers:
+            t.start()
+        try:
+            # The ingest is a third process: the real CLI with the fake embedder, slowed a
+            # little so that it overlaps the questions.
+            ingest = run_ingest(server_env(tmp_path, chroma, collection,
+                                           FAKE_EMBED_DELAY_S="0.05", FAKE_INGEST_BATCH="16"),
+                                [incoming])
+        finally:
+            done.set()
+            for t in askers:
+                t.join(60)
+        assert ingest.returncode == 0, ingest.stderr[-2000:]
+        assert "81 articles" in ingest.stdout
+        assert len(statuses) >= 8 and set(statuses) == {200}, statuses
+
+        # Both processes answered before the ingest; both see the new article now,
+        # with no restart.
+        for base in (base_a, base_b):
+            fresh = ask(base, NEW_QUESTION)
+            assert "4,512" in fresh["answer"] and cites(fresh, NEW_ID), fresh["answer"]
+            assert grounded(base, fresh) == []
+
+        # A change made through one process is visible through the other at once.
+        assert requests.delete(f"{base_a}/articles/{NEW_ID}", timeout=30).status_code == 200
+        assert requests.get(f"{base_b}/articles/{NEW_ID}", timeout=10).status_code == 404
+        assert not cites(ask(base_b, NEW_QUESTION), NEW_ID)
+        added = requests.post(f"{base_b}/articles", json={"article_id": NEW_ID, "text": NEW_TEXT},
+                              timeout=30)
+        assert added.status_code == 201
+        assert cites(ask(base_a, NEW_QUESTION), NEW_ID)
+    finally:
+        logs = stop(a) + stop(b)
+    assert "Traceback" not in logs
+
+
+@pytest.mark.slow
+def test_python_app_py_and_flask_ingest_with_the_real_model(chroma, tmp_path: Path):
+    """The documented commands, unmodified: ``python app.py`` and ``flask --app app ingest``."""
+    collection = f"real_{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    server = start_app(server_env(tmp_path, chroma, collection, port), module="app.py",
+                       timeout=300)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert "8 million" in ask(base, QUESTION)["answer"]
+        incoming = tmp_path / "incoming"
+        incoming.mkdir()
+        (incoming / f"{NEW_ID}.txt").write_text(NEW_TEXT)
+        ingest = subprocess.Popen(
+            [str(BIN / "flask"), "--app", "app", "ingest", str(incoming)], cwd=ROOT,
+            env=server_env(tmp_path, chroma, collection), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        while ingest.poll() is None:  # the server keeps answering during the ingest
+            assert "8 million" in ask(base, QUESTION)["answer"]
+        out, err = ingest.communicate()
+        assert ingest.returncode == 0, err[-2000:]
+        fresh = ask(base, NEW_QUESTION)
+        assert "4,512" in fresh["answer"] and cites(fresh, NEW_ID)
+        assert grounded(base, fresh) == []
+    finally:
+        stop(server)
+
+
+def test_an_unreachable_chroma_server_is_a_clear_error(tmp_path: Path):
+    port = free_port()  # nothing listens here
+    env = app_env(tmp_path / "data", ROOT / "seeds", free_port(), QA_CHROMA_HOST="127.0.0.1",
+                  QA_CHROMA_PORT=str(port))
+    proc = spawn([sys.executable, "-m", "tests.fake_app"], env)
+    proc.wait(120)
+    out = stop(proc)
+    assert proc.returncode != 0
+    assert f"cannot reach the Chroma server at 127.0.0.1:{port}" in out
+    assert "Traceback" not in out

@@ -1,0 +1,28 @@
+from qa.eval import check, correct, ranked_articles, reciprocal_rank, support
+
+
+def test_correct_needs_every_term_in_some_variant():
+    assert correct("Ukraine can make 8 million drones.", ["8 million|eight million"])
+    assert not correct("Ukraine can make drones.", ["8 million|eight million"])
+    assert not correct("Germany and France", ["Germany", "Poland"])
+
+
+def test_ranks_fold_same_story_copies_into_one_rank():
+    response = {"retrieved": [
+        {"article_id": "a", "same_story": ["b"]}, {"article_id": "b"}, {"article_id": "c"}]}
+    ranks = ranked_articles(response)
+    assert ranks == [{"a", "b"}, {"c"}]
+    assert reciprocal_rank(ranks, ["c"]) == 0.5 and reciprocal_rank(ranks, ["z"]) == 0.0
+
+
+def test_support_checks_each_sentence_against_its_quotes():
+    cites = [{"n": 1, "quote": "Ukraine can produce 8 million drones each year"},
+             {"n": 2, "quote": "Rutte visited Kyiv"}]
+    assert support("Ukraine can produce 8 million drones [1].", cites) == 1.0
+    assert support("Ukraine can produce 8 million drones [2].", cites) == 0.0
+
+
+def test_thresholds_name_each_failing_score():
+    summary = {"hit@5": 0.8, "latency_p50_ms": 300}
+    failures = check(summary, {"min_hit@5": 0.9, "max_latency_p50_ms": 150, "min_mrr": 0.5})
+    assert failures == ["hit@5 = 0.8 (min 0.9)", "latency_p50_ms = 300 (max 150)"]

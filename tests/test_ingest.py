@@ -1,0 +1,94 @@
+from pathlib import Path
+
+from vectorstore.docstore import DocStore
+from vectorstore.ingest import Ingestor
+from vectorstore.store import VectorStore
+
+
+def make_ingestor(settings, embedder) -> Ingestor:
+    store = VectorStore.open(settings)
+    docs = DocStore(Path(settings.data_dir) / "docstore.sqlite3")
+    return Ingestor(store, docs, embedder, settings.chunk_chars)
+
+
+def stored_ids(ingestor: Ingestor) -> set[str]:
+    return set(ingestor.store.hashes())
+
+
+def test_first_ingest_stores_every_chunk(settings, fake_embedder, seeds_dir):
+    ingestor = make_ingestor(settings, fake_embedder)
+    report = ingestor.ingest_paths([seeds_dir])
+    assert report.articles == 5 and report.added > 0 and report.unchanged == 0
+    assert ingestor.store.count() == report.added == ingestor.docs.count_chunks()
+    assert ingestor.docs.count_articles() == 5
+
+
+def test_reingest_of_an_unchanged_corpus_embeds_nothing(settings, fake_embedder, seeds_dir):
+    ingestor = make_ingestor(settings, fake_embedder)
+    first = ingestor.ingest_paths([seeds_dir])
+    calls = fake_embedder.calls
+    second = ingestor.ingest_paths([seeds_dir])
+    assert fake_embedder.calls == calls
+    assert (second.added, second.removed, second.unchanged) == (0, 0, first.added)
+    assert ingestor.store.count() == first.added
+
+
+def test_changed_article_replaces_its_old_chunks(settings, fake_embedder, seeds_dir):
+    ingestor = make_ingestor(settings, fake_embedder)
+    ingestor.ingest_paths([seeds_dir])
+    path = seeds_dir / "001_757337abefd0f303.txt"
+    path.write_text("Short replacement\nOnly one sentence about zorblax now.")
+    texts_before = fake_embedder.texts
+    report = ingestor.ingest_paths([seeds_dir])
+    assert report.added == 1
+    assert fake_embedder.texts == texts_before + 1
+    ids = {cid for cid in stored_ids(ingestor) if cid.startswith("001_")}
+    assert ids == {"001_757337abefd0f303:0"}
+    assert ingestor.store.count() == ingestor.docs.count_chunks()
+    assert "zorblax" in ingestor.docs.article("001_757337abefd0f303").text
+
+
+def test_removed_article_loses_its_chunks(settings, fake_embedder, seeds_dir):
+    ingestor = make_ingestor(settings, fake_embedder)
+    ingestor.ingest_paths([seeds_dir])
+    (seeds_dir / "004_57dd90c7a496a4fa.txt").unlink()
+    report = ingestor.ingest_paths([seeds_dir])
+    assert report.articles_removed == 1 and report.removed > 0
+    assert not any(cid.startswith("004_") for cid in stored_ids(ingestor))
+    assert ingestor.docs.article("004_57dd90c7a496a4fa") is None
+    assert ingestor.store.count() == ingestor.docs.count_chunks()
+
+
+def test_ingesting_another_folder_keeps_the_first(settings, fake_embedder, seeds_dir, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "extra.txt").write_text("Extra\nA separate article.")
+    ingestor = make_ingestor(settings, fake_embedder)
+    ingestor.ingest_paths([seeds_dir])
+    ingestor.ingest_paths([other])
+    assert ingestor.docs.count_articles() == 6
+
+
+def test_writes_respect_chromas_max_batch_size(settings, fake_embedder, seeds_dir, monkeypatch):
+    ingestor = make_ingestor(settings, fake_embedder)
+    sizes = []
+    original = ingestor.store.collection.upsert
+
+    def spy(**kwargs):
+        sizes.append(len(kwargs["ids"]))
+        return original(**kwargs)
+
+    monkeypatch.setattr(ingestor.store.collection, "upsert", spy)
+    ingestor.store.max_batch = 7
+    report = ingestor.ingest_paths([seeds_dir])
+    assert max(sizes) <= 7 and sum(sizes) == report.added
+
+
+def test_orphaned_chunks_from_an_interrupted_run_are_removed(settings, fake_embedder, seeds_dir):
+    ingestor = make_ingestor(settings, fake_embedder)
+    ingestor.ingest_paths([seeds_dir])
+    # Simulate a run killed after its vector writes but before its document writes.
+    ingestor.docs.delete_articles(["000_ded72c6294d8a96e"])
+    (seeds_dir / "000_ded72c6294d8a96e.txt").unlink()
+    ingestor.ingest_paths([seeds_dir])
+    assert not any(cid.startswith("000_") for cid in stored_ids(ingestor))

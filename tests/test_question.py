@@ -1,0 +1,58 @@
+import pytest
+
+from qa.condense import Turn, condense
+from qa.decompose import split_question
+from qa.question import answer_type, supplies
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "counted"),
+    [
+        ("How many drones can Ukraine produce a year?", "number", "drone"),
+        ("How many Ukrainian specialists will Airbus train?", "number", "specialist"),
+        ("What percentage of the potential is unfunded?", "percent", None),
+        ("How much money does Ukraine plan to invest?", "money", None),
+        ("When is the first meeting?", "date", None),
+        ("Where did they meet?", "place", None),
+        ("Who announced the agreement?", "name", None),
+        ("Why does Russia object?", None, None),
+    ],
+)
+def test_answer_type(question, kind, counted):
+    found = answer_type(question)
+    assert (found.kind, found.counted) == (kind, counted)
+
+
+def test_a_count_must_stand_by_its_noun():
+    kind = answer_type("How many tanks did Germany send?")
+    assert supplies(kind, "Allies sent tanks, artillery and 70 projects.") == 0
+    assert supplies(kind, "Germany sent 14 tanks.") == 2
+
+
+def test_money_needs_a_currency_and_time_must_agree():
+    assert supplies(answer_type("How much money is paid?"), "It makes 8 million drones.") == 0
+    assert supplies(answer_type("How much money is paid?"), "It costs $8 million.") == 1
+    last_year = answer_type("How many drones did Ukraine make last year?")
+    assert supplies(last_year, "It can make 8 million drones each year.") == 0
+
+
+def test_follow_up_borrows_the_previous_question():
+    history = [Turn("user", "What is Ukraine's defence production potential?"),
+               Turn("assistant", "About $35 billion [1].", [{"article_id": "001"}])]
+    result = condense("And how much of that is unfunded?", history)
+    assert result.rewritten and "potential" in result.text and "unfunded" in result.text
+    assert result.carried_articles == {"001"}
+
+
+def test_standalone_question_is_left_alone():
+    history = [Turn("user", "Who is Mark Rutte?")]
+    result = condense("How many drones can Ukraine produce each year?", history)
+    assert not result.rewritten
+
+
+def test_multi_part_questions_split():
+    assert split_question("How many drones can Ukraine make, and which Iranian drones "
+                          "does Russia use?") == [
+        "How many drones can Ukraine make?", "which Iranian drones does Russia use?"]
+    assert split_question("Who met Rutte and Zelensky in Kyiv?") == [
+        "Who met Rutte and Zelensky in Kyiv?"]

@@ -1,0 +1,47 @@
+"""Retrieval over real Chroma with the fake embedder; the unique token cannot match by chance."""
+
+import pytest
+
+TOKEN = "quandrilex"
+
+
+@pytest.fixture
+def service(app, seeds_dir):
+    (seeds_dir / "900_token.txt").write_text(
+        "Harbour lights festival\nThe council approved the quandrilex bridge on Tuesday."
+    )
+    svc = app.extensions["qa"]
+    svc.ensure_seeded()
+    return svc
+
+
+def test_keyword_search_finds_a_unique_token(service):
+    hits = service.docs.search([TOKEN], 5)
+    assert [cid.split(":")[0] for cid, _ in hits] == ["900_token"]
+
+
+def test_hybrid_search_ranks_the_token_article_first(service):
+    [top, *_] = service.search(f"What did the council approve about the {TOKEN} bridge?", 5)
+    assert top.article_id == "900_token"
+    assert TOKEN in top.chunk.text
+
+
+def test_passages_carry_title_and_offsets(service):
+    for passage in service.search("NATO 10-year plan to rebuild Ukraine's military", 5):
+        article = service.docs.article(passage.article_id)
+        chunk = passage.chunk
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.title == article.title
+
+
+def test_same_story_copies_are_grouped_not_repeated(service):
+    passages = service.search(
+        "defense planning requirements to get Ukraine fully interoperable with NATO", 8
+    )
+    story = {"002_9bafd4e5a807f6bb", "004_57dd90c7a496a4fa"}
+    top = passages[0]
+    assert top.article_id in story
+    assert {c.article_id for c in top.copies} == story - {top.article_id}
+    # The copy does not take a second top slot of its own.
+    copy_ids = {c.chunk_id for c in top.copies}
+    assert not copy_ids & {p.chunk_id for p in passages}

@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 
 from qa.api import bp
 from qa.errors import QAError
+from qa.openai_api import bp as openai_bp
 from qa.service import QAService
 from qa.settings import Settings
 
@@ -37,12 +38,14 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.json.sort_keys = False
     app.extensions["qa"] = QAService(settings, **factories)
     app.register_blueprint(bp)
+    app.register_blueprint(openai_bp)
     app.cli.add_command(ingest_command)
     return app
 
 
 def _factories(overrides: dict) -> dict:
-    return {k: overrides.pop(k) for k in ("embedder_factory",) if k in overrides}
+    return {k: overrides.pop(k) for k in ("embedder_factory", "answer_model_factory")
+            if k in overrides}
 
 
 @click.command("ingest")

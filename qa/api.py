@@ -24,6 +24,7 @@ from qa.health import Readiness
 from qa.limits import limited
 from qa.openapi import build_spec
 from qa.service import QAService
+from qa.stream import stream_answer
 from qa.validate import clean, parse_ask, parse_json_body
 from vectorstore.load import article_from_text, validate_article_id
 from vectorstore.screen import injection
@@ -108,9 +109,11 @@ def search():
 def ask():
     svc = service()
     payload = parse_json_body(request.content_type, request.get_data(cache=False))
-    ask_request, _stream = parse_ask(
+    ask_request, stream = parse_ask(
         payload, svc.settings.max_question_chars, svc.settings.max_history_turns
     )
+    if stream or "text/event-stream" in request.headers.get("Accept", ""):
+        return stream_answer(svc.events(ask_request, stream=True))
     return jsonify(svc.ask(ask_request))
 
 
@@ -173,7 +176,8 @@ def readyz():
         "documents": lambda: svc.docs.count_articles(),
         "embedder": lambda: svc.embedder.embed_query("ready"),
     })
-    checks["model"] = {"ok": True, "name": svc.answerer.name}
+    # A remote model is not probed here: /ask degrades to extractive when it is down.
+    checks["model"] = {"ok": True, "name": svc.settings.answer_model}
     return jsonify(status="ready" if ok else "unavailable", checks=checks), (200 if ok else 503)
 
 

@@ -20,22 +20,26 @@ from pathlib import Path
 
 from qa.cite import render
 from qa.compose import WEIGHTS_FILE, Weights
-from qa.condense import Turn, condense
+from qa.condense import Turn
 from qa.eval import Fixture, correct, load_fixtures
+from qa.service import AskRequest
 
 MAX_FALSE_REFUSALS = 0.03
 GRID = {
-    "dense": [0.3, 0.45, 0.6],
-    "passage": [0.0, 0.15, 0.3],
-    "coverage": [0.2, 0.35, 0.5],
-    "fit": [0.0, 0.05, 0.1],
-    "follow_ratio": [0.8, 0.9],
-    "min_gain": [0.1, 0.2],
+    "dense": [0.5, 0.6, 0.75],
+    "passage": [0.0, 0.1],
+    "coverage": [0.0, 0.1],
+    "fit": [0.0],
+    "entity": [0.3, 0.45, 0.6],
+    "ask": [0.1, 0.15, 0.25],
+    "min_ask": [0.0, 0.01, 0.2],
+    "follow_ratio": [0.8],
+    "min_gain": [0.1],
 }
 
 
 def prepare(fixtures: list[Fixture], data_dir: Path | None):
-    """Retrieve and featurise every fixture once."""
+    """Retrieve and featurise every fixture once, as ``QAService.ask`` would."""
     from app import create_app
 
     app = create_app(data_dir=data_dir or Path(tempfile.mkdtemp(prefix="qa-cal-")))
@@ -44,9 +48,12 @@ def prepare(fixtures: list[Fixture], data_dir: Path | None):
     prepared = []
     for fx in fixtures:
         history = [Turn(t["role"], t["content"]) for t in fx.history or []]
-        standalone = condense(fx.question, history)
-        query = service.retriever.prepare(standalone.text)
-        passages = service.retriever.search(query, service.settings.top_k)
+        request = AskRequest(fx.question, history)
+        # A multi-part question is judged on its first part, the one every answer needs.
+        standalone = service.standalone_questions(request)[0]
+        query = service.retriever.prepare(standalone.text, standalone.question)
+        passages = service.retriever.search(query, service.settings.top_k,
+                                            boost=standalone.carried_articles)
         cands = service.answerer.candidates(query, passages)
         prepared.append((fx, query, passages, cands))
     return service.answerer, prepared
@@ -59,9 +66,10 @@ def outcomes(answerer, prepared, weights: Weights) -> list[tuple[bool, float, bo
     for fx, query, passages, cands in prepared:
         claims, abstained = answerer.decide(query, passages, list(cands), no_threshold)
         text, _ = render(claims)
-        fitting = [c.score for c in cands if c.fits_type]
+        fitting = [c.score for c in cands if weights.admits(c)]
         best = max(fitting) if fitting else -1.0
-        right = (not abstained) and correct(text, fx.answers) if fx.answerable else False
+        required = fx.answers[:1] if fx.type == "multi-article" else fx.answers
+        right = (not abstained) and correct(text, required) if fx.answerable else False
         rows.append((right, best, fx.answerable))
     return rows
 
@@ -103,11 +111,16 @@ def search(answerer, prepared) -> tuple[Weights, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.calibrate")
     parser.add_argument("fixtures", type=Path)
-    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--data-dir", type=Path, action="append", default=[],
+                        help="stores to calibrate on (repeat: seeds and haystack)")
     parser.add_argument("--write", action="store_true", help=f"save to {WEIGHTS_FILE}")
     args = parser.parse_args(argv)
 
-    answerer, prepared = prepare(load_fixtures(args.fixtures), args.data_dir)
+    fixtures = load_fixtures(args.fixtures)
+    prepared = []
+    for data_dir in args.data_dir or [None]:
+        answerer, found = prepare(fixtures, data_dir)
+        prepared += found
     weights, acc = search(answerer, prepared)
     print(f"fitted on all {len(prepared)} fixtures: accuracy {acc:.3f}")
     print(json.dumps(asdict(weights), indent=2))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import Claim, Evidence
-from qa.question import AnswerType, answer_type, supplies
+from qa.question import AnswerType, answer_type, entities, supplies
 from qa.retrieve import Passage, Query
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
@@ -26,6 +27,7 @@ ABSTAIN_TEXT = (
     "so I won't guess."
 )
 MAX_CLAIMS = 3
+BORROWED_WEIGHT = 0.3
 _MULTIPART = re.compile(
     r"\b(?:and (?:how|what|which|who|where|when)|both|two|compare|versus|vs\.?)\b|,\s*and\b",
     re.IGNORECASE,
@@ -43,6 +45,9 @@ class Weights:
     passage: float = 0.20  # its passage's similarity (context the sentence leaves implicit)
     coverage: float = 0.35  # idf-weighted share of question terms it contains
     fit: float = 0.05  # bonus when it holds the asked-for thing next to the asked-for noun
+    entity: float = 0.0  # share of the names in the question that its article mentions
+    ask: float = 0.0  # coverage of the question's words other than names: what is asked
+    min_ask: float = 0.0  # a sentence with less "ask" coverage cannot be the answer
     threshold: float = 0.42  # below this the best sentence does not answer the question
     follow_ratio: float = 0.80  # extra sentences must score this close to the best
     min_gain: float = 0.15  # and cover this share of the question not yet covered
@@ -54,12 +59,18 @@ class Weights:
         values = json.loads(path.read_text())
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
+    def admits(self, cand: Candidate) -> bool:
+        """Tell whether a sentence may answer at all: the right kind, and on the question."""
+        return cand.fits_type and cand.ask >= self.min_ask
+
     def score(self, cand: Candidate) -> float:
         return (
             self.dense * cand.dense
             + self.passage * cand.passage
             + self.coverage * cand.coverage
             + self.fit * (cand.fit == 2)
+            + self.entity * cand.entities
+            + self.ask * cand.ask
         )
 
 
@@ -75,6 +86,8 @@ class Candidate:
     covered: frozenset[str] = frozenset()
     fit: int = 1  # 0: lacks the asked-for kind of answer, 1: has it, 2: has it by the noun
     passage: float = 0.0
+    entities: float = 1.0  # share of the question's names its article mentions
+    ask: float = 0.0  # idf-weighted coverage of the question's non-name words
     score: float = 0.0
 
     @property
@@ -94,17 +107,22 @@ class SentenceVectors:
         self.embedder = embedder
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Request threads share the cache; eviction must not race a lookup.
+        self._lock = threading.Lock()
 
     def get(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            for text, vec in zip(missing, self.embedder.embed_documents(missing), strict=True):
-                self._cache[text] = vec
+            found.update(zip(missing, self.embedder.embed_documents(missing), strict=True))
+        with self._lock:
+            for t in texts:
+                self._cache[t] = found[t]
+                self._cache.move_to_end(t)
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([found[t] for t in texts])
 
 
 class ExtractiveAnswerer:
@@ -114,16 +132,21 @@ class ExtractiveAnswerer:
         self.docs = docs
         self.vectors = SentenceVectors(embedder)
         self.weights = weights or Weights.load()
+        self._vocab: OrderedDict[tuple[str, int], frozenset[str]] = OrderedDict()
 
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
         """Score every sentence of the retrieved passages against the question."""
         kind = answer_type(query.text)
-        idf = self._idf(query.terms)
+        idf = self._idf(query)
         total = sum(idf.values()) or 1.0
+        names = entities(query.text)
+        asked = {t: w for t, w in idf.items() if t not in names}
+        asked_total = sum(asked.values()) or 1.0
         cands = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
             context = set(terms(chunk.title))
+            mentioned = self._mentions(chunk.article_id, names)
             for start, end in chunk.sentences:
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 if _is_heading(text):
@@ -138,11 +161,17 @@ class ExtractiveAnswerer:
                         covered=covered,
                         fit=supplies(kind, text, query.text),
                         passage=passage.dense,
+                        entities=mentioned,
+                        ask=sum(asked[t] for t in covered if t in asked) / asked_total,
                     )
                 )
         if not cands:
             return []
-        sims = self.vectors.get([c.text for c in cands]) @ query.vector
+        vectors = self.vectors.get([c.text for c in cands])
+        sims = vectors @ query.vector
+        if query.focus is not None:
+            # A bare follow-up is thin on its own and the rewrite leans on the old topic.
+            sims = np.maximum(sims, vectors @ query.focus)
         for cand, sim in zip(cands, sims, strict=True):
             cand.dense = float(sim)
         return cands
@@ -167,7 +196,7 @@ class ExtractiveAnswerer:
         """Pick the answer sentences from scored candidates, or abstain."""
         weights = weights or self.weights
         cands = self.rank(candidates, weights)
-        fitting = [c for c in cands if c.fits_type]
+        fitting = [c for c in cands if weights.admits(c)]
         if not fitting or fitting[0].score < weights.threshold:
             return [Claim(ABSTAIN_TEXT)], True
         chosen = self._select(query, fitting, weights)
@@ -184,7 +213,7 @@ class ExtractiveAnswerer:
     ) -> list[Candidate]:
         best = fitting[0]
         chosen = [best]
-        idf = self._idf(query.terms)
+        idf = self._idf(query)
         total = sum(idf.values()) or 1.0
         covered = set(best.covered)
         multipart = bool(_MULTIPART.search(query.text))
@@ -200,9 +229,45 @@ class ExtractiveAnswerer:
                 covered |= cand.covered
         return chosen
 
-    def _idf(self, query_terms: list[str]) -> dict[str, float]:
-        df, n = self.docs.document_frequencies(query_terms)
-        return {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in dict.fromkeys(query_terms)}
+    def _mentions(self, article_id: str, names: list[str]) -> float:
+        """Share of ``names`` found in the article (by stem, or a 5-letter prefix)."""
+        if not names:
+            return 1.0
+        vocab = self._article_vocab(article_id)
+        return sum(n in vocab or n[:5] in vocab for n in names) / len(names)
+
+    def _article_vocab(self, article_id: str) -> frozenset[str]:
+        key = (article_id, self.docs.version())
+        if key not in self._vocab:
+            article = self.docs.article(article_id)
+            stems = set(terms(article.text)) if article else set()
+            self._vocab[key] = frozenset(stems | {s[:5] for s in stems})
+            while len(self._vocab) > 2048:
+                self._vocab.popitem(last=False)
+        return self._vocab[key]
+
+    def _idf(self, query: Query) -> dict[str, float]:
+        """Weigh each question term by its rarity; words borrowed from history weigh less."""
+        if query.idf is None:
+            df, n = self.docs.document_frequencies(query.terms)
+            query.idf = {}
+            for t in dict.fromkeys(query.terms):
+                weight = math.log((n + 1) / (df.get(t, 0) + 0.5))
+                # Borrowed words locate the topic; they are not what is asked.
+                if query.own_terms is not None and t not in query.own_terms:
+                    weight *= BORROWED_WEIGHT
+                query.idf[t] = weight
+        return query.idf
+
+
+def rerank(passages: list[Passage], scored: list[Candidate], weights: Weights) -> list[Passage]:
+    """Order passages by their best admissible sentence: finer than the fused passage rank."""
+    best: dict[str, tuple[bool, float]] = {}
+    for cand in scored:
+        key = (weights.admits(cand), cand.score)
+        best[cand.chunk.chunk_id] = max(best.get(cand.chunk.chunk_id, key), key)
+    return sorted(passages, key=lambda p: best.get(p.chunk_id, (False, float("-inf"))),
+                  reverse=True)
 
 
 def _is_heading(text: str) -> bool:

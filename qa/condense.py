@@ -26,9 +26,14 @@ class Turn:
 
 @dataclass(frozen=True)
 class Standalone:
-    text: str
+    text: str  # what retrieval searches for
     rewritten: bool
     carried_articles: frozenset[str] = frozenset()
+    own: str = ""  # the question as asked, before borrowed context
+
+    @property
+    def question(self) -> str:
+        return self.own or self.text
 
 
 def is_follow_up(question: str) -> bool:
@@ -40,7 +45,7 @@ def condense(question: str, history: list[Turn]) -> Standalone:
     """Append the earlier question's content words when the question refers back to it."""
     users = [t for t in history if t.role == "user" and t.content.strip()]
     if not users or not is_follow_up(question):
-        return Standalone(question, False)
+        return Standalone(question, False, own=question)
     previous = users[-1].content
     seen = {w for w in words(question)}
     context = [
@@ -54,5 +59,6 @@ def condense(question: str, history: list[Turn]) -> Standalone:
         if isinstance(c, dict) and isinstance(c.get("article_id"), str)
     )
     if not context:
-        return Standalone(question, False, carried)
-    return Standalone(f"{question.strip()} ({' '.join(dict.fromkeys(context))})", True, carried)
+        return Standalone(question, False, carried, question)
+    text = f"{question.strip()} ({' '.join(dict.fromkeys(context))})"
+    return Standalone(text, True, carried, question)

@@ -91,6 +91,9 @@ class TransformersChatModel:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no tqdm bars in the server log
 
         folder, extra = (path.parent, {"gguf_file": path.name}) if path.is_file() else (path, {})
         self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
@@ -149,10 +152,13 @@ def answer_model_factory(settings: Settings) -> Callable[[], ChatModel] | None:
     if not rest:
         raise ConfigError(f"QA_ANSWER_MODEL={settings.answer_model!r} needs ':<model>'")
     if kind == "openai":
-        return lambda: OpenAIChatModel(
+        # Built now: the client makes no request until asked, and importing it inside the
+        # first request's deadline would eat most of a short timeout.
+        client = OpenAIChatModel(
             rest, settings.openai_base_url, settings.openai_api_key,
             settings.model_timeout_s, settings.model_max_tokens,
         )
+        return lambda: client
     if kind == "langchain":
         model = _langchain_model(rest, settings)
         return lambda: model

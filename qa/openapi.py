@@ -155,6 +155,18 @@ def build_spec(
                 "standalone_question": {"type": "string"},
             },
         },
+        "AnswerEvent": {
+            "type": "object",
+            "required": ["event", "data"],
+            "description": "one server-sent event; data is JSON: retrieval {passages}, "
+                           "token {text}, citation (a Citation), final (an Answer), "
+                           "error (an Error)",
+            "properties": {
+                "event": {"type": "string",
+                          "enum": ["retrieval", "token", "citation", "final", "error"]},
+                "data": {"type": "string"},
+            },
+        },
         "Article": {
             "type": "object",
             "required": ["article_id", "title", "text"],
@@ -187,10 +199,11 @@ def build_spec(
                                "maxLength": 200,
                                "description": "letters, digits, '.', '_', '-', '/'; no '..'"},
                 "text": {"type": "string", "pattern": VISIBLE_IN_ARTICLE,
-                         "description": "plain text with a visible character; HTML markup "
-                                        "and hidden characters are removed (see report."
-                                        "cleaned); text that addresses a language model is "
-                                        "refused with code quarantined"},
+                         "description": "plain text with a visible character, stored as "
+                                        "sent less zero-width and control characters "
+                                        "(markup is shown escaped, never run); text that "
+                                        "addresses a language model is refused with code "
+                                        "quarantined"},
             },
         },
         "IngestResult": {
@@ -265,7 +278,8 @@ def build_spec(
                                        "stream is true and the client accepts them",
                         "content": {
                             "application/json": {"schema": _ref("Answer")},
-                            "text/event-stream": {"schema": {"type": "string"}},
+                            # OpenAPI 3.0 has no itemSchema: this schema is each event.
+                            "text/event-stream": {"schema": _ref("AnswerEvent")},
                         },
                     },
                     **BAD_BODY,

@@ -89,6 +89,21 @@ _RULES: list[tuple[str, str]] = [
 ]
 
 
+_WH_WORDS = frozenset("how what which who whom whose where when why is are does do did can "
+                      "name compare".split())
+
+
+def entities(question: str) -> list[str]:
+    """Return the stems of the names the question mentions (capitalised words past the first)."""
+    found = []
+    for m in re.finditer(r"\b[A-Z][\w’'-]*", question):
+        word = m.group().lower().replace("’", "'").removesuffix("'s")
+        if m.start() == 0 or word in STOPWORDS or word in _WH_WORDS:
+            continue
+        found.append(stem(word))
+    return list(dict.fromkeys(found))
+
+
 def answer_type(question: str) -> AnswerType:
     q = question.strip().lower()
     when = tuple(m.lower() for m in _WHEN.findall(q))

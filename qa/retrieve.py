@@ -44,11 +44,19 @@ class Passage:
 
 @dataclass
 class Query:
-    """A question prepared once: its text, vector and stemmed terms."""
+    """A question prepared once: its text, vector and stemmed terms.
+
+    For a rewritten follow-up, ``focus`` is the vector of the question as asked and
+    ``own_terms`` its terms: borrowed context finds the passages, the new words pick the
+    sentence.
+    """
 
     text: str
     vector: np.ndarray
     terms: list[str]
+    focus: np.ndarray | None = None
+    own_terms: frozenset[str] | None = None
+    idf: dict[str, float] | None = None  # filled by the answerer, once per query
 
 
 class Retriever:
@@ -64,8 +72,13 @@ class Retriever:
         self.embedder = embedder
         self.depth = depth
 
-    def prepare(self, text: str) -> Query:
-        return Query(text, self.embedder.embed_query(text), terms(text))
+    def prepare(self, text: str, own: str | None = None) -> Query:
+        """Embed and tokenise ``text``; ``own`` is the follow-up as asked, if it was rewritten."""
+        query = Query(text, self.embedder.embed_query(text), terms(text))
+        if own and own != text:
+            query.focus = self.embedder.embed_query(own)
+            query.own_terms = frozenset(terms(own))
+        return query
 
     def search(self, query: Query, k: int, boost: frozenset[str] = frozenset()) -> list[Passage]:
         """Return the best ``k`` passages; articles in ``boost`` get one extra fused rank."""

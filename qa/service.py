@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa import models
 from qa.cite import Claim, render
-from qa.compose import ABSTAIN_TEXT, ExtractiveAnswerer
+from qa.compose import ABSTAIN_TEXT, ExtractiveAnswerer, rerank
 from qa.condense import Standalone, Turn, condense
 from qa.decompose import split_question
+from qa.generate import GenerativeAnswerer, final_response, generative_events
+from qa.models import ChatModel
 from qa.retrieve import Passage, Retriever
 from qa.settings import Settings
 from vectorstore.docstore import DocStore
@@ -37,6 +40,7 @@ class QAService:
         self,
         settings: Settings,
         embedder_factory: Callable[[], Embedder] | None = None,
+        answer_model_factory: Callable[[], ChatModel] | None = None,
     ):
         self.settings = settings
         self._embedder_factory = embedder_factory or (
@@ -48,6 +52,9 @@ class QAService:
         self._docs: DocStore | None = None
         self._answerer: ExtractiveAnswerer | None = None
         self._seeded = False
+        # Checked now, so a bad QA_ANSWER_MODEL or a missing package fails at start-up.
+        self._model_factory = answer_model_factory or models.answer_model_factory(settings)
+        self._generator: GenerativeAnswerer | None = None
 
     # -- the parts, opened lazily -----------------------------------------------------
 
@@ -114,6 +121,8 @@ class QAService:
         self.ensure_seeded()
         self.embedder.embed_documents(["warm up"] * 2)
         self.answerer  # noqa: B018 - build it now, not on the first request
+        if self.generator is not None:
+            self.generator.model  # noqa: B018 - load a local model before serving
 
     # -- the read path --------------------------------------------------------------------
 
@@ -132,7 +141,33 @@ class QAService:
             resolved.append(condense(part, history))
         return resolved
 
+    @property
+    def generator(self) -> GenerativeAnswerer | None:
+        """The generative answerer, or ``None`` when the answerer is extractive."""
+        with self._lock:
+            if self._generator is None and self._model_factory is not None:
+                self._generator = GenerativeAnswerer(
+                    self.settings.answer_model, self._model_factory, self.embedder,
+                    self.settings.unverified,
+                )
+            return self._generator
+
+    def events(self, request: AskRequest, stream: bool = False) -> Iterator[tuple[str, dict]]:
+        """Answer as events: ``retrieval``, ``token`` (generative only), ``final``."""
+        if self.generator is not None:
+            yield from generative_events(self, request, stream)
+            return
+        response = self.ask_extractive(request)
+        yield "retrieval", {"passages": response["retrieved"]}
+        yield "final", response
+
     def ask(self, request: AskRequest) -> dict:
+        """Answer with the configured answerer (degrading to extractive on model failure)."""
+        if self.generator is not None:
+            return final_response(self.events(request))
+        return self.ask_extractive(request)
+
+    def ask_extractive(self, request: AskRequest) -> dict:
         started = time.perf_counter()
         self.ensure_seeded()
         retriever = self.retriever
@@ -142,11 +177,13 @@ class QAService:
         standalones = self.standalone_questions(request)
         for standalone in standalones:
             t0 = time.perf_counter()
-            query = retriever.prepare(standalone.text)
+            query = retriever.prepare(standalone.text, standalone.question)
             found = retriever.search(query, self.settings.top_k,
                                      boost=standalone.carried_articles)
             t1 = time.perf_counter()
-            part_claims, abstained = self.answerer.answer(query, found)
+            candidates = self.answerer.candidates(query, found)
+            part_claims, abstained = self.answerer.decide(query, found, candidates)
+            found = rerank(found, candidates, self.answerer.weights)
             answer_s += time.perf_counter() - t1
             retrieve_s += t1 - t0
             seen = {c.text for c in claims}

@@ -346,3 +346,19 @@ def test_gate_releases_its_slot_when_the_view_fails(settings, monkeypatch):
     with pytest.raises(Exception, match="retry shortly"):
         gate.enter()
     svc.close()
+
+
+def test_a_streamed_answer_holds_its_slot_until_the_stream_ends(settings):
+    app = make_app(settings, max_concurrency=1)
+    client = app.test_client()
+    client.get("/articles")
+    streaming = client.post("/ask", json={"question": "drones?", "stream": True},
+                            buffered=False)
+    assert streaming.status_code == 200 and streaming.mimetype == "text/event-stream"
+    busy = app.test_client().post("/ask", json={"question": "drones?"})
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    body = streaming.get_data(as_text=True)
+    streaming.close()
+    assert "event: final" in body
+    assert app.test_client().post("/ask", json={"question": "drones?"}).status_code == 200
+    app.extensions["qa"].close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -93,6 +94,117 @@ class SentenceTransformerEmbedder:
         return self._encode([text], fast=False)[0]
 
 
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 in plain torch: BERT, mean pooling, L2 norm, as sentence-transformers.
+
+    The same weights, tokenizer and arithmetic as ``SentenceTransformerEmbedder`` (fp32
+    vectors agree to 1e-6) without importing sentence-transformers, transformers and
+    scikit-learn, which cost several seconds of CPU at every server start. Batches hold
+    texts of similar length, and on bf16 CPUs the matrix products of large batches run in
+    bf16 while layer norms, softmax and pooling stay fp32, as under ``torch.autocast``.
+    """
+
+    def __init__(self, precision: str = "auto", batch_size: int = 64, max_tokens: int = 256):
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        path = model_path()
+        config = json.loads((path / "config.json").read_text())
+        self._torch = torch
+        self.heads = config["num_attention_heads"]
+        self.eps = config["layer_norm_eps"]
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens)
+        self.weights = load_file(str(path / "model.safetensors"))
+        self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
+        self.layers = [self._layer(f"encoder.layer.{i}.", torch.float32)
+                       for i in range(config["num_hidden_layers"])]
+        self.layers_bf16 = ([self._layer(f"encoder.layer.{i}.", torch.bfloat16)
+                             for i in range(config["num_hidden_layers"])] if self.bf16 else [])
+        self.batch_size = batch_size
+        self.name = MODEL_NAME
+        self._lock = threading.Lock()
+
+    def _layer(self, prefix: str, dtype) -> dict:
+        w, cat = self.weights, self._torch.cat
+        qkv = [f"{prefix}attention.self.{n}" for n in ("query", "key", "value")]
+        linear = {
+            "qkv": (cat([w[f"{n}.weight"] for n in qkv]), cat([w[f"{n}.bias"] for n in qkv])),
+            "attn_out": (w[f"{prefix}attention.output.dense.weight"],
+                         w[f"{prefix}attention.output.dense.bias"]),
+            "ffn_in": (w[f"{prefix}intermediate.dense.weight"],
+                       w[f"{prefix}intermediate.dense.bias"]),
+            "ffn_out": (w[f"{prefix}output.dense.weight"], w[f"{prefix}output.dense.bias"]),
+        }
+        layer = {k: (a.to(dtype), b.to(dtype)) for k, (a, b) in linear.items()}
+        layer["norm1"] = (w[f"{prefix}attention.output.LayerNorm.weight"],
+                          w[f"{prefix}attention.output.LayerNorm.bias"])
+        layer["norm2"] = (w[f"{prefix}output.LayerNorm.weight"],
+                          w[f"{prefix}output.LayerNorm.bias"])
+        return layer
+
+    def _forward(self, ids, mask, low: bool):
+        torch, w = self._torch, self.weights
+        F = torch.nn.functional
+        dtype = torch.bfloat16 if low else torch.float32
+        batch, length = ids.shape
+        x = (w["embeddings.word_embeddings.weight"][ids]
+             + w["embeddings.position_embeddings.weight"][:length]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        width = x.shape[-1]
+        x = F.layer_norm(x, (width,), w["embeddings.LayerNorm.weight"],
+                         w["embeddings.LayerNorm.bias"], self.eps)
+        keep = mask[:, None, None, :].bool()
+
+        def linear(t, params):
+            return F.linear(t.to(dtype), *params).float()
+
+        for layer in self.layers_bf16 if low else self.layers:
+            qkv = F.linear(x.to(dtype), *layer["qkv"])
+            qkv = qkv.view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+            attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=keep)
+            attended = attended.transpose(1, 2).reshape(batch, length, width)
+            x = F.layer_norm(linear(attended, layer["attn_out"]) + x, (width,), *layer["norm1"],
+                             self.eps)
+            hidden = F.gelu(linear(x, layer["ffn_in"]))
+            x = F.layer_norm(linear(hidden, layer["ffn_out"]) + x, (width,), *layer["norm2"],
+                             self.eps)
+        weights = mask.unsqueeze(-1).to(x.dtype)
+        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return F.normalize(pooled, dim=-1)
+
+    def _encode(self, texts: list[str], fast: bool) -> np.ndarray:
+        torch = self._torch
+        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
+        lengths = np.array([len(e.ids) for e in encodings])
+        # Longest first, so each batch pads to nearly its own length.
+        order = np.argsort(-lengths, kind="stable")
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                width = lengths[rows].max()
+                ids = np.zeros((len(rows), width), dtype=np.int64)
+                for r, i in enumerate(rows):
+                    ids[r, : lengths[i]] = encodings[i].ids
+                mask = np.arange(width)[None, :] < lengths[rows][:, None]
+                vectors = self._forward(torch.from_numpy(ids), torch.from_numpy(mask),
+                                        fast and self.bf16)
+                out[rows] = vectors.numpy()
+        return out
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        # bf16 pays off on batches; a handful of texts is quicker and exact in fp32.
+        return self._encode(list(texts), fast=len(texts) >= 16)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], fast=False)[0]
+
+
 class LazyEmbedder:
     """Build the real embedder on first use, so work that embeds nothing never loads torch."""
 
@@ -119,4 +231,4 @@ class LazyEmbedder:
 
 
 def make_embedder(precision: str = "auto", batch_size: int = 64) -> Embedder:
-    return SentenceTransformerEmbedder(precision=precision, batch_size=batch_size)
+    return MiniLMEmbedder(precision=precision, batch_size=batch_size)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,34 +132,49 @@ class Ingestor:
         done = 0
         batch: list[_Work] = []
         pending = 0
-        for item in work + [None]:
-            if item is not None:
-                batch.append(item)
-                pending += len(item.to_embed)
-                if pending < BATCH_CHUNKS:
-                    continue
-            if not batch:
-                break
-            chunks = [c for w in batch for c in w.to_embed]
-            if chunks:
-                vectors = self.embedder.embed_documents([c.embed_text for c in chunks])
-                self.store.upsert(chunks, vectors)
-            stale = [cid for w in batch for cid in w.stale]
-            if stale:
-                self.store.delete(stale)
-            # The docstore is written after the vectors: a kill in between leaves an
-            # article the next run sees as changed and completes.
-            for w in batch:
-                if w.doc_changed or w.to_embed or w.stale:
-                    self.docs.put_article(
-                        w.article, w.chunks, doc_hash(w.article, self.chunk_chars)
-                    )
-            report.added += len(chunks)
-            report.removed += len(stale)
-            done += len(chunks)
-            if progress:
-                progress(done, total)
-            batch, pending = [], 0
+        # One writer thread stores batch n while the model embeds batch n + 1: Chroma and
+        # SQLite release the GIL, so the writes hide behind the embedding. One writer keeps
+        # the batches in order, and waiting for it before queueing the next bounds memory.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+            writing: Future | None = None
+            for item in work + [None]:
+                if item is not None:
+                    batch.append(item)
+                    pending += len(item.to_embed)
+                    if pending < BATCH_CHUNKS:
+                        continue
+                if not batch:
+                    break
+                chunks = [c for w in batch for c in w.to_embed]
+                vectors = (self.embedder.embed_documents([c.embed_text for c in chunks])
+                           if chunks else None)
+                if writing is not None:
+                    done += writing.result()
+                    if progress:
+                        progress(done, total)
+                writing = writer.submit(self._write, batch, chunks, vectors, report)
+                batch, pending = [], 0
+            if writing is not None:
+                done += writing.result()
+                if progress:
+                    progress(done, total)
+
+    def _write(self, batch: list[_Work], chunks: list[Chunk], vectors, report: IngestReport) -> int:
+        if chunks:
+            self.store.upsert(chunks, vectors)
+        stale = [cid for w in batch for cid in w.stale]
+        if stale:
+            self.store.delete(stale)
+        # The docstore is written after the vectors: a kill in between leaves an
+        # article the next run sees as changed and completes.
+        for w in batch:
+            if w.doc_changed or w.to_embed or w.stale:
+                self.docs.put_article(
+                    w.article, w.chunks, doc_hash(w.article, self.chunk_chars)
+                )
+        report.added += len(chunks)
+        report.removed += len(stale)
+        return len(chunks)
 
     def _remove(self, wanted, replace_sources, stored_docs, by_article, report) -> None:
         gone = [

@@ -68,11 +68,12 @@ def title_of(text: str) -> str:
     return ""
 
 
-def article_from_text(article_id: str, raw: str, source: str = "") -> Article:
-    screened, notes = screen(raw)
-    text = clean_text(screened)
+def article_from_text(
+    article_id: str, raw: str, source: str = "", notes: tuple[str, ...] = ()
+) -> Article:
+    text = clean_text(raw)
     return Article(article_id=article_id, title=title_of(text), text=text, source=source,
-                   notes=tuple(notes))
+                   notes=notes)
 
 
 def validate_article_id(article_id: str) -> bool:
@@ -93,7 +94,10 @@ def load_file(path: Path, root: Path, source: str) -> Article | Rejected:
         raw = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         return Rejected(str(path), "not UTF-8 text")
-    article = article_from_text(article_id, raw, source)
+    # Files come from scrapers and feeds: strip their markup and hidden characters.
+    # (POST /articles stores the text an operator sends as it is; pages show it escaped.)
+    screened, notes = screen(raw)
+    article = article_from_text(article_id, screened, source, tuple(notes))
     if not article.text.strip():
         return Rejected(str(path), "empty")
     quarantine = injection(article.text)

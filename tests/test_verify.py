@@ -1,0 +1,113 @@
+"""Sentence splitting, support scores, quote choice and threshold calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.compose import SentenceVectors
+from qa.verify import (
+    SUPPORT_THRESHOLD,
+    Verifier,
+    accuracy,
+    calibrate,
+    claims_from,
+    fixture_pairs,
+    key_terms,
+    split_answer,
+)
+from tests.fakes import FakeEmbedder
+from vectorstore.chunk import chunk_article
+from vectorstore.load import article_from_text
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = (
+    "Drones and Money\n\n"
+    "Zelensky met Rutte in Kyiv on Wednesday. They discussed air defence at length. "
+    "Ukraine can produce over 8 million drones a year, Zelensky said. "
+    "About 40% of that capacity is unfunded."
+)
+
+
+def chunk():
+    article = article_from_text("a1", TEXT)
+    return article, chunk_article(article, 2000)[0]
+
+
+def verifier() -> Verifier:
+    return Verifier(SentenceVectors(FakeEmbedder()))
+
+
+def test_split_reads_markers_and_sets_fabricated_ones_apart():
+    got = split_answer("Kyiv hosted it [1][9]. Rutte came [1, 2]. [3] Then tea [Passage 2].", 4)
+    assert [(s.text, s.cited, s.fabricated) for s in got] == [
+        ("Kyiv hosted it.", [1], [9]),
+        ("Rutte came.", [1, 2, 3], []),
+        ("Then tea.", [2], []),
+    ]
+    # A marker that opens a sentence belongs to the sentence before it.
+    assert split_answer("Rutte came. [3] Then tea.", 4)[0].cited == [3]
+
+
+def test_split_skips_marker_only_and_empty_text():
+    assert split_answer("[1] [2]", 2) == []
+    assert split_answer("   ", 3) == []
+
+
+def test_supported_sentence_scores_above_threshold_and_quotes_the_article():
+    article, c = chunk()
+    support = verifier().support("Ukraine can make more than 8 million drones a year.", c)
+    assert support.score >= SUPPORT_THRESHOLD
+    ev = support.evidence
+    assert article.text[ev.start:ev.end] == ev.quote
+    assert "8 million drones" in ev.quote and "Kyiv" not in ev.quote
+
+
+def test_unrelated_sentence_and_swapped_number_fail():
+    _, c = chunk()
+    v = verifier()
+    assert v.support("Bakers in Lyon prefer rye flour for sourdough.", c).score < (
+        SUPPORT_THRESHOLD)
+    assert v.support("Ukraine can produce over 9 million drones a year.", c).score == 0.0
+    assert v.support("Zelensky met Rutte in Warsaw on Wednesday.", c).score < v.support(
+        "Zelensky met Rutte in Kyiv on Wednesday.", c).score
+
+
+def test_quote_extends_to_a_neighbour_that_states_the_rest():
+    article, c = chunk()
+    ev = verifier().support(
+        "Ukraine can produce 8 million drones a year, and 40% of that capacity is unfunded.",
+        c).evidence
+    assert "8 million" in ev.quote and "40%" in ev.quote
+    assert article.text[ev.start:ev.end] == ev.quote
+
+
+def test_key_terms_are_names_and_numbers():
+    assert key_terms("Zelensky met Rutte in Kyiv with 8 million drones.") >= {"rutt", "kyiv", "8"}
+    assert "zelenski" not in key_terms("Zelensky met.")  # the first word is not a name cue
+
+
+def test_claims_drop_or_flag_unsupported_sentences():
+    _, c = chunk()
+    sentences = split_answer(
+        "Zelensky met Rutte in Kyiv on Wednesday [1]. Bakers prefer rye flour [1].", 1)
+    verdicts = verifier().check(sentences, [c])
+    assert [v.verified for v in verdicts] == [True, False]
+    assert [cl.text for cl in claims_from(verdicts, "drop")] == [sentences[0].text]
+    flagged = claims_from(verdicts, "flag")
+    assert [cl.verified for cl in flagged] == [True, False]
+    assert flagged[1].evidence  # flagged claims still quote the passage they cited
+
+
+def test_calibrate_finds_the_separating_midpoint():
+    pairs = [(0.2, False), (0.3, False), (0.5, True), (0.9, True), (0.35, False)]
+    cut = calibrate(pairs)
+    assert 0.35 < cut < 0.5 and accuracy(pairs, cut) == 1.0
+    noisy = pairs + [(0.4, True)]
+    assert accuracy(noisy, calibrate(noisy)) == 1.0
+
+
+def test_fixture_pairs_calibrate_to_a_useful_threshold():
+    pairs = fixture_pairs(verifier(), ROOT / "tests" / "fixtures" / "seeds.jsonl",
+                          ROOT / "seeds")
+    assert sum(ok for _, ok in pairs) >= 40 and sum(not ok for _, ok in pairs) >= 80
+    assert accuracy(pairs, calibrate(pairs)) >= 0.75

@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="seeds and haystack only, one run of everything")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
     p.add_argument("--bbc", type=Path, default=BBC_CSV, help="the BBC news CSV")
+    p.add_argument("--bbc-limit", type=int, default=None,
+                   help="use only the first N BBC articles (a smoke test of the script)")
     p.add_argument("--cache", type=Path, default=ROOT / "data" / "bench-cache",
                    help="where the ~100k-passage index is built once and kept")
     p.add_argument("--large-passages", type=int, default=100_000)
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = load_fixtures()
     scratch = scratch_dir()
     try:
-        haystack = build_haystack(scratch / "haystack", args.bbc)
+        haystack = build_haystack(scratch / "haystack", args.bbc, limit=args.bbc_limit)
         seeds = copy_seeds(scratch / "seeds")
         ingested = run_ingest(args, settings, haystack, scratch, fixtures)
         results["ingest"], results["quality"] = ingested["ingest"], ingested["quality"]

@@ -41,17 +41,19 @@ def build_haystack(
     target: Path | None = None,
     bbc_csv: Path = BBC_CSV,
     seeds: Path = SEEDS,
+    limit: int | None = None,
 ) -> Path:
     """Write the seeds and every BBC row as ``.txt`` files into ``target``; return the folder.
 
-    Article ids come out as the seeds' own ids and ``bbc/0001`` ... ``bbc/0928``.
+    Article ids come out as the seeds' own ids and ``bbc/0001`` ... ``bbc/0928``;
+    ``limit`` keeps only the first BBC rows (for a smoke test of the benchmark itself).
     """
     target = Path(target) if target else Path(tempfile.mkdtemp(prefix="haystack-"))
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(Path(seeds).iterdir()):
         if path.is_file() and path.suffix.lower() in (".txt", ".md"):
             _write(target / path.name, path.read_text(encoding="utf-8"))
-    for article_id, text in read_bbc(Path(bbc_csv)):
+    for article_id, text in read_bbc(Path(bbc_csv))[:limit]:
         _write(target / f"{article_id}.txt", text)
     return target
 

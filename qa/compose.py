@@ -96,8 +96,9 @@ class Candidate:
 
     def evidence(self) -> Evidence:
         c = self.chunk
+        # Report the similarity to the question: bounded and comparable across answers.
         return Evidence(c.article_id, c.title, c.chunk_id, self.start, self.end, self.text,
-                        self.score)
+                        self.dense)
 
 
 class SentenceVectors:
@@ -290,7 +291,7 @@ def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Eviden
             text = chunk.text[start - chunk.start : end - chunk.start]
             if _jaccard(own, set(terms(text))) >= 0.6:
                 found.append(Evidence(chunk.article_id, chunk.title, chunk.chunk_id, start,
-                                      end, text, cand.score))
+                                      end, text, cand.dense))
                 break
     return found
 

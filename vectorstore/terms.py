@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -20,11 +21,15 @@ STOPWORDS = frozenset(
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 _stemmer = snowballstemmer.stemmer("english")
+# The Snowball stemmer keeps its working state on the object: two threads stemming at
+# once corrupt each other's words (or raise IndexError). Cache hits skip the lock.
+_stem_lock = threading.Lock()
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    with _stem_lock:
+        return _stemmer.stemWord(word)
 
 
 def words(text: str) -> list[str]:

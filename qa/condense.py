@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from qa.cite import MARKER
-from vectorstore.terms import STOPWORDS, words
+from qa.question import entities
+from vectorstore.terms import STOPWORDS, terms, words
 
 _REFERS_BACK = re.compile(
     r"\b(?:it|its|it's|that|this|these|those|they|them|their|theirs|he|him|his|she|her|"
@@ -36,15 +37,21 @@ class Standalone:
         return self.own or self.text
 
 
-def is_follow_up(question: str) -> bool:
+def is_follow_up(question: str, previous: str = "") -> bool:
+    """Tell whether the question leans on the previous one: it refers back, or is too short
+    to stand alone and names nothing new."""
+    if _REFERS_BACK.search(question.strip()):
+        return True
     own = [w for w in words(question) if w not in STOPWORDS]
-    return bool(_REFERS_BACK.search(question.strip())) or len(own) < _MIN_OWN_WORDS
+    known = set(terms(previous))
+    names_something_new = any(name not in known for name in entities(question))
+    return len(own) < _MIN_OWN_WORDS and not names_something_new
 
 
 def condense(question: str, history: list[Turn]) -> Standalone:
     """Append the earlier question's content words when the question refers back to it."""
     users = [t for t in history if t.role == "user" and t.content.strip()]
-    if not users or not is_follow_up(question):
+    if not users or not is_follow_up(question, users[-1].content):
         return Standalone(question, False, own=question)
     previous = users[-1].content
     seen = {w for w in words(question)}

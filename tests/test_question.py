@@ -50,6 +50,12 @@ def test_standalone_question_is_left_alone():
     assert not result.rewritten
 
 
+def test_a_short_question_about_something_new_is_not_a_follow_up():
+    history = [Turn("user", "What is NATO's 10-year plan?")]
+    assert not condense("What is the population of Lisbon?", history).rewritten
+    assert condense("How long is it?", history).rewritten
+
+
 def test_multi_part_questions_split():
     assert split_question("How many drones can Ukraine make, and which Iranian drones "
                           "does Russia use?") == [

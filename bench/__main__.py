@@ -96,7 +96,14 @@ def machine() -> dict:
 def run_ingest(args, settings, haystack: Path, scratch: Path, fixtures: list[dict]) -> dict:
     """Interleave our bf16, our fp32 and the baseline so drifting load hits all three alike."""
     from bench import baseline
-    from bench.ingest import fresh_dir, hit_at_5, ingest_once, load_embedder
+    from bench.ingest import (
+        count_tokens,
+        fresh_dir,
+        hit_at_5,
+        ingest_once,
+        load_embedder,
+        our_tokens,
+    )
 
     say("loading the model (bf16, fp32, baseline)")
     bf16, load_s = load_embedder(settings.replace(embed_precision="bf16"))
@@ -142,7 +149,7 @@ def run_ingest(args, settings, haystack: Path, scratch: Path, fixtures: list[dic
                 "runs_s": [round(r.seconds, 2) for r in runs]}
 
     ingest = {"articles": ours[0].articles, "model_load_s": round(load_s, 1),
-              "ours_bf16": row(ours)}
+              "ours_bf16": {**row(ours), **our_tokens(haystack, settings)}}
     again = [r.reingest_seconds for r in ours]
     ingest["reingest"] = {"seconds": round(median_of(again), 3),
                           "runs_s": [round(s, 3) for s in again],
@@ -152,7 +159,7 @@ def run_ingest(args, settings, haystack: Path, scratch: Path, fixtures: list[dic
         ingest["bf16_speedup"] = round(ingest["ours_fp32"]["seconds"]
                                        / ingest["ours_bf16"]["seconds"], 2)
     if base:
-        ingest["baseline"] = row(base)
+        ingest["baseline"] = {**row(base), "tokens": count_tokens(base[-1].texts)}
         ingest["speedup_vs_baseline"] = round(ingest["baseline"]["seconds"]
                                               / ingest["ours_bf16"]["seconds"], 2)
         paired = [b.seconds / o.seconds for o, b in zip(ours, base, strict=False)]

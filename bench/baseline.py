@@ -56,6 +56,7 @@ class BaselineRun:
     seconds: float
     cpu_seconds: float
     store: object
+    texts: list[str]
 
     @property
     def passages_per_s(self) -> float:
@@ -81,7 +82,8 @@ def ingest(corpus: Path, embeddings: Embeddings, data_dir: Path) -> BaselineRun:
     )
     store.add_documents(documents=splits)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return BaselineRun(len(splits), wall, cpu, store)
+    return BaselineRun(len(splits), wall, cpu, store,
+                       [d.page_content.replace("\n", " ") for d in splits])
 
 
 def retrieval(store, fixtures: list[dict]) -> dict:

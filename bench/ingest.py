@@ -65,6 +65,30 @@ def ingest_once(corpus: Path, settings: Settings, embedder, data_dir: Path) -> I
                      data_dir)
 
 
+def count_tokens(texts: list[str]) -> int:
+    """Return the model tokens the embedder runs over ``texts`` (truncated at 256 each)."""
+    from tokenizers import Tokenizer
+
+    from vectorstore.embed import model_path
+
+    tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(256)
+    return sum(len(e.ids) for e in tokenizer.encode_batch([t.strip() for t in texts]))
+
+
+def our_tokens(corpus: Path, settings: Settings) -> dict:
+    """Tokens our ingest embeds, and how many of them are the title repeated on each chunk."""
+    from vectorstore.chunk import chunk_article
+    from vectorstore.load import load_paths
+
+    chunks = [c for r in load_paths([corpus]).values() for a in r.articles
+              for c in chunk_article(a, settings.chunk_chars)]
+    total = count_tokens([c.embed_text for c in chunks])
+    bodies = count_tokens([c.text for c in chunks])
+    return {"tokens": total, "title_prefix_tokens": total - bodies}
+
+
 def fresh_dir(parent: Path, name: str) -> Path:
     path = parent / name
     shutil.rmtree(path, ignore_errors=True)

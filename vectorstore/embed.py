@@ -157,20 +157,18 @@ class MiniLMEmbedder:
         x = F.layer_norm(x, (width,), w["embeddings.LayerNorm.weight"],
                          w["embeddings.LayerNorm.bias"], self.eps)
         keep = mask[:, None, None, :].bool()
-
-        def linear(t, params):
-            return F.linear(t.to(dtype), *params).float()
-
+        # In bf16 the products, attention and GELU stay bf16 end to end (converting the wide
+        # FFN activations costs as much as the product saves); residuals and norms are fp32.
         for layer in self.layers_bf16 if low else self.layers:
             qkv = F.linear(x.to(dtype), *layer["qkv"])
             qkv = qkv.view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
             attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=keep)
             attended = attended.transpose(1, 2).reshape(batch, length, width)
-            x = F.layer_norm(linear(attended, layer["attn_out"]) + x, (width,), *layer["norm1"],
-                             self.eps)
-            hidden = F.gelu(linear(x, layer["ffn_in"]))
-            x = F.layer_norm(linear(hidden, layer["ffn_out"]) + x, (width,), *layer["norm2"],
-                             self.eps)
+            x = F.layer_norm(F.linear(attended, *layer["attn_out"]).float() + x, (width,),
+                             *layer["norm1"], self.eps)
+            hidden = F.gelu(F.linear(x.to(dtype), *layer["ffn_in"]))
+            x = F.layer_norm(F.linear(hidden, *layer["ffn_out"]).float() + x, (width,),
+                             *layer["norm2"], self.eps)
         weights = mask.unsqueeze(-1).to(x.dtype)
         pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return F.normalize(pooled, dim=-1)

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.cite import Claim, Evidence
 from qa.question import AnswerType, answer_type, entities, supplies
-from qa.retrieve import Passage, Query
+from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
 from vectorstore.terms import terms
@@ -279,7 +279,7 @@ def _is_heading(text: str) -> bool:
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     if a.chunk.article_id == b.chunk.article_id and a.start < b.end and b.start < a.end:
         return True
-    return _jaccard(set(terms(a.text)), set(terms(b.text))) >= 0.6
+    return jaccard(set(terms(a.text)), set(terms(b.text))) >= 0.6
 
 
 def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Evidence]:
@@ -289,15 +289,11 @@ def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Eviden
     for chunk in copies:
         for start, end in chunk.sentences:
             text = chunk.text[start - chunk.start : end - chunk.start]
-            if _jaccard(own, set(terms(text))) >= 0.6:
+            if jaccard(own, set(terms(text))) >= 0.6:
                 found.append(Evidence(chunk.article_id, chunk.title, chunk.chunk_id, start,
                                       end, text, cand.dense))
                 break
     return found
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 __all__ = ["ABSTAIN_TEXT", "AnswerType", "ExtractiveAnswerer", "Weights"]

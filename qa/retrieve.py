@@ -115,7 +115,7 @@ def group_copies(passages: list[Passage]) -> list[Passage]:
     for passage in passages:
         vocab = set(terms(passage.chunk.text))
         for leader, leader_vocab in kept:
-            if leader.article_id != passage.article_id and _jaccard(vocab, leader_vocab) >= (
+            if leader.article_id != passage.article_id and jaccard(vocab, leader_vocab) >= (
                 DUPLICATE_JACCARD
             ):
                 leader.copies.append(passage.chunk)
@@ -125,5 +125,5 @@ def group_copies(passages: list[Passage]) -> list[Passage]:
     return [p for p, _ in kept]
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0

@@ -129,3 +129,14 @@ def test_chat_page_is_served_without_inline_script(client):
     assert r.status_code == 200 and 'id="question"' in html
     assert "<script>" not in html and "script-src 'self'" in r.headers["Content-Security-Policy"]
     assert client.get("/static/chat.js").status_code == 200
+
+
+def test_delete_removes_the_article_and_every_chunk(seeded, app):
+    seeded.get("/articles")  # seed the store
+    store = app.extensions["qa"].store
+    assert store.ids_of("900_token")
+    assert seeded.delete("/articles/900_token").status_code == 200
+    assert store.ids_of("900_token") == []
+    assert not any(cid.startswith("900_token:") for cid in store.hashes())
+    assert seeded.get("/articles/900_token").status_code == 404
+    assert seeded.delete("/articles/900_token").status_code == 404

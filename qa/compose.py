@@ -137,7 +137,8 @@ class ExtractiveAnswerer:
 
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
         """Score every sentence of the retrieved passages against the question."""
-        kind = answer_type(query.text)
+        # The kind of answer comes from the question as asked, not from borrowed context.
+        kind = answer_type(query.asked or query.text)
         idf = self._idf(query)
         total = sum(idf.values()) or 1.0
         names = entities(query.text)
@@ -160,7 +161,7 @@ class ExtractiveAnswerer:
                         chunk, start, end, text, rank,
                         coverage=(sum(idf[t] for t in covered) + 0.5 * near) / total,
                         covered=covered,
-                        fit=supplies(kind, text, query.text),
+                        fit=supplies(kind, text, query.asked or query.text),
                         passage=passage.dense,
                         entities=mentioned,
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,

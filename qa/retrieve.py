@@ -56,6 +56,7 @@ class Query:
     terms: list[str]
     focus: np.ndarray | None = None
     own_terms: frozenset[str] | None = None
+    asked: str = ""  # the question as asked, when ``text`` carries borrowed context
     idf: dict[str, float] | None = None  # filled by the answerer, once per query
 
 
@@ -78,6 +79,7 @@ class Retriever:
         if own and own != text:
             query.focus = self.embedder.embed_query(own)
             query.own_terms = frozenset(terms(own))
+            query.asked = own
         return query
 
     def search(self, query: Query, k: int, boost: frozenset[str] = frozenset()) -> list[Passage]:

@@ -68,3 +68,17 @@ def test_answer_abstains_when_no_sentence_reaches_the_threshold():
     query = Query("Who chairs the group?", np.array([0.0, 0.0]), ["chair", "group"])
     claims, abstained = answerer.answer(query, [Passage(chunk("a:0"), 1.0)])
     assert abstained and claims[0].evidence == []
+
+
+def test_answer_type_comes_from_the_question_as_asked_not_borrowed_context():
+    answerer = ExtractiveAnswerer(StubEmbedder(), StubDocs(), Weights())
+    text = "They should dedicate 0.25% of GDP to Ukraine."
+    passage = Passage(StoredChunk("a:0", "a", "T", 0, len(text), text, ((0, len(text)),)), 1.0)
+    # "spend" was borrowed from the previous turn; "how much" alone asks for an amount.
+    rewritten = Query("How much should go to Ukraine? (allies spend defence)",
+                      np.array([1.0, 0.0]), ["go", "ukrain", "alli", "spend", "defenc"],
+                      asked="How much should go to Ukraine?")
+    [cand] = answerer.candidates(rewritten, [passage])
+    assert cand.fit == 1
+    as_money = Query(rewritten.text, rewritten.vector, rewritten.terms)
+    assert answerer.candidates(as_money, [passage])[0].fit == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import Claim, Evidence
-from qa.question import AnswerType, answer_type, entities, supplies
+from qa.question import answer_type, entities, supplies
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
@@ -84,6 +84,7 @@ class Candidate:
     dense: float = 0.0
     coverage: float = 0.0
     covered: frozenset[str] = frozenset()
+    vocab: frozenset[str] = frozenset()  # the sentence's own terms
     fit: int = 1  # 0: lacks the asked-for kind of answer, 1: has it, 2: has it by the noun
     passage: float = 0.0
     entities: float = 1.0  # share of the question's names its article mentions
@@ -134,6 +135,7 @@ class ExtractiveAnswerer:
         self.vectors = SentenceVectors(embedder)
         self.weights = weights or Weights.load()
         self._vocab: OrderedDict[tuple[str, int], frozenset[str]] = OrderedDict()
+        self._vocab_lock = threading.Lock()
 
     def candidates(self, query: Query, passages: list[Passage]) -> list[Candidate]:
         """Score every sentence of the retrieved passages against the question."""
@@ -144,16 +146,17 @@ class ExtractiveAnswerer:
         names = entities(query.text)
         asked = {t: w for t, w in idf.items() if t not in names}
         asked_total = sum(asked.values()) or 1.0
+        version = self.docs.version() if names else 0
         cands = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
             context = set(terms(chunk.title))
-            mentioned = self._mentions(chunk.article_id, names)
+            mentioned = self._mentions(chunk.article_id, names, version)
             for start, end in chunk.sentences:
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 if _is_heading(text):
                     continue
-                own = set(terms(text))
+                own = frozenset(terms(text))
                 covered = frozenset(t for t in idf if t in own)
                 near = sum(idf[t] for t in idf if t in context and t not in own)
                 cands.append(
@@ -161,6 +164,7 @@ class ExtractiveAnswerer:
                         chunk, start, end, text, rank,
                         coverage=(sum(idf[t] for t in covered) + 0.5 * near) / total,
                         covered=covered,
+                        vocab=own,
                         fit=supplies(kind, text, query.asked or query.text),
                         passage=passage.dense,
                         entities=mentioned,
@@ -231,22 +235,28 @@ class ExtractiveAnswerer:
                 covered |= cand.covered
         return chosen
 
-    def _mentions(self, article_id: str, names: list[str]) -> float:
+    def _mentions(self, article_id: str, names: list[str], version: int) -> float:
         """Share of ``names`` found in the article (by stem, or a 5-letter prefix)."""
         if not names:
             return 1.0
-        vocab = self._article_vocab(article_id)
+        vocab = self._article_vocab(article_id, version)
         return sum(n in vocab or n[:5] in vocab for n in names) / len(names)
 
-    def _article_vocab(self, article_id: str) -> frozenset[str]:
-        key = (article_id, self.docs.version())
-        if key not in self._vocab:
+    def _article_vocab(self, article_id: str, version: int) -> frozenset[str]:
+        """An article's stems and stem prefixes, cached per corpus version."""
+        key = (article_id, version)
+        with self._vocab_lock:
+            vocab = self._vocab.get(key)
+        if vocab is None:
             article = self.docs.article(article_id)
             stems = set(terms(article.text)) if article else set()
-            self._vocab[key] = frozenset(stems | {s[:5] for s in stems})
-            while len(self._vocab) > 2048:
-                self._vocab.popitem(last=False)
-        return self._vocab[key]
+            vocab = frozenset(stems | {s[:5] for s in stems})
+            # Request threads share the cache; evict under the lock, never re-read after.
+            with self._vocab_lock:
+                self._vocab[key] = vocab
+                while len(self._vocab) > 2048:
+                    self._vocab.popitem(last=False)
+        return vocab
 
     def _idf(self, query: Query) -> dict[str, float]:
         """Weigh each question term by its rarity; words borrowed from history weigh less."""
@@ -280,21 +290,18 @@ def _is_heading(text: str) -> bool:
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     if a.chunk.article_id == b.chunk.article_id and a.start < b.end and b.start < a.end:
         return True
-    return jaccard(set(terms(a.text)), set(terms(b.text))) >= 0.6
+    return jaccard(a.vocab, b.vocab) >= 0.6
 
 
 def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Evidence]:
     """Cite the copy of this sentence in other articles telling the same story, if any."""
-    own = set(terms(cand.text))
     found = []
     for chunk in copies:
         for start, end in chunk.sentences:
             text = chunk.text[start - chunk.start : end - chunk.start]
-            if jaccard(own, set(terms(text))) >= 0.6:
+            if jaccard(cand.vocab, set(terms(text))) >= 0.6:
                 found.append(Evidence(chunk.article_id, chunk.title, chunk.chunk_id, start,
                                       end, text, cand.dense))
                 break
     return found
 
-
-__all__ = ["ABSTAIN_TEXT", "AnswerType", "ExtractiveAnswerer", "Weights"]

@@ -189,7 +189,8 @@ class QAService:
             seen = {c.text for c in claims}
             if not abstained:
                 claims += [c for c in part_claims if c.text not in seen][:MAX_PART_CLAIMS]
-            passages += [p for p in found if p.chunk_id not in {q.chunk_id for q in passages}]
+            listed = {p.chunk_id for p in passages}
+            passages += [p for p in found if p.chunk_id not in listed]
         abstained = not claims
         if abstained:
             claims = [Claim(ABSTAIN_TEXT)]

@@ -25,6 +25,7 @@ from tests.fakes import FakeEmbedder
 from tests.servers import BIN, ROOT, app_env, start_chroma, stop
 from vectorstore.chunk import chunk_article
 from vectorstore.docstore import DocStore
+from vectorstore.embed import embed_passages
 from vectorstore.load import load_paths
 from vectorstore.store import VectorStore
 
@@ -116,7 +117,8 @@ def check_consistent(settings: Settings, expected: dict) -> None:
         # Each stored vector is the chunk's own, and a query with it finds that chunk first.
         embedder = FakeEmbedder()
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        own = embedder.embed_documents([expected[cid].embed_text for cid in ids])
+        own = embed_passages(embedder, [expected[cid].text for cid in ids],
+                             [expected[cid].title for cid in ids])
         assert np.allclose(vectors, own, atol=1e-5)
         for start in range(0, len(ids), 100):
             found = store.collection.query(query_embeddings=vectors[start:start + 100],

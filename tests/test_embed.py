@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from vectorstore.embed import MiniLMEmbedder, SentenceTransformerEmbedder
 
@@ -29,3 +30,13 @@ def test_bf16_batches_stay_close_to_fp32_and_queries_are_exact():
     assert cosine.min() > 0.999
     assert np.allclose(fast.embed_query(TEXTS[0]), exact.embed_query(TEXTS[0]), atol=1e-6)
     assert np.allclose(np.linalg.norm(fast.embed_documents(TEXTS), axis=1), 1.0, atol=1e-3)
+
+
+def test_large_inputs_split_across_cores_keep_every_vector_in_its_row():
+    fast = MiniLMEmbedder(precision="bf16", batch_size=8)
+    threads = torch.get_num_threads()
+    texts = [f"passage {i}: " + "news " * (i % 40) + TEXTS[i % 3] for i in range(200)]
+    together = fast.embed_documents(texts)  # many batches: one stream per core
+    alone = np.stack([fast.embed_query(t) for t in texts[::25]])  # fp32, one at a time
+    assert np.sum(together[::25] * alone, axis=1).min() > 0.999
+    assert torch.get_num_threads() == threads  # the streams' one-thread setting stays theirs

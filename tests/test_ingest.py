@@ -1,6 +1,10 @@
 from pathlib import Path
 
+import numpy as np
+
+from tests.fakes import FakeEmbedder
 from vectorstore.docstore import DocStore
+from vectorstore.embed import embed_passages
 from vectorstore.ingest import Ingestor
 from vectorstore.store import VectorStore
 
@@ -41,7 +45,7 @@ def test_changed_article_replaces_its_old_chunks(settings, fake_embedder, seeds_
     texts_before = fake_embedder.texts
     report = ingestor.ingest_paths([seeds_dir])
     assert report.added == 1
-    assert fake_embedder.texts == texts_before + 1
+    assert fake_embedder.texts == texts_before + 2  # the one new passage and its title
     ids = {cid for cid in stored_ids(ingestor) if cid.startswith("001_")}
     assert ids == {"001_757337abefd0f303:0"}
     assert ingestor.store.count() == ingestor.docs.count_chunks()
@@ -92,3 +96,16 @@ def test_orphaned_chunks_from_an_interrupted_run_are_removed(settings, fake_embe
     (seeds_dir / "000_ded72c6294d8a96e.txt").unlink()
     ingestor.ingest_paths([seeds_dir])
     assert not any(cid.startswith("000_") for cid in stored_ids(ingestor))
+
+
+def test_each_title_is_embedded_once_and_mixed_into_its_passages():
+    embedder = FakeEmbedder()
+    texts = ["drones rolled off the line", "the plant doubled output", "rain in Lisbon"]
+    titles = ["Ukraine drone factory", "Ukraine drone factory", "Weather"]
+    vectors = embed_passages(embedder, texts, titles)
+    assert embedder.texts == len(texts) + 2  # two distinct titles, encoded once each
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+    title = embedder.embed_query("Ukraine drone factory")
+    plain = embedder.embed_documents(texts[:1])[0]
+    assert vectors[0] @ title > plain @ title  # the passage now leans towards its title
+    assert vectors[0] @ plain > 0.9  # but stays its own text

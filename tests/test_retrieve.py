@@ -2,6 +2,8 @@
 
 import pytest
 
+from vectorstore.terms import terms
+
 TOKEN = "quandrilex"
 
 
@@ -45,3 +47,12 @@ def test_same_story_copies_are_grouped_not_repeated(service):
     # The copy does not take a second top slot of its own.
     copy_ids = {c.chunk_id for c in top.copies}
     assert not copy_ids & {p.chunk_id for p in passages}
+
+
+def test_a_country_and_its_demonym_are_one_search_term(service):
+    # The seeds say "Danish Prime Minister"; a reader asks about Denmark.
+    assert terms("Danish") == terms("Denmark") == terms("the Danes")
+    assert terms("Ukrainian forces")[0] == terms("Ukraine's")[0]
+    hits = service.docs.search(terms("Denmark's prime minister Frederiksen"), 5)
+    assert hits and any("Danish Prime Minister" in c.text
+                        for c in service.docs.chunks([cid for cid, _ in hits]).values())

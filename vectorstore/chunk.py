@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from vectorstore.load import Article
 
 # Bump when chunking or embedding changes, so re-ingest replaces every chunk.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 MAX_SENTENCE_CHARS = 400
 
 _TERMINATOR = re.compile(r"[.!?…]+[\"”’'»)\]]*(?=\s)")
@@ -36,12 +36,6 @@ class Chunk:
         payload = f"{CHUNKER_VERSION}\x00{self.title}\x00{self.start}\x00{self.text}"
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-    @property
-    def embed_text(self) -> str:
-        """Prefix the title so a passage carries what its article is about."""
-        if self.n == 0 and self.text.startswith(self.title[:40]):
-            return self.text
-        return f"{self.title}\n{self.text}"
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -14,6 +15,9 @@ import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
+# How much of the title vector goes into each passage vector (see ``embed_passages``);
+# 0.2-0.3 kept hit@1 and hit@5 of a title prefix on the haystack fixtures, 0.7 lost both.
+TITLE_WEIGHT = 0.3
 
 
 class Embedder(Protocol):
@@ -187,20 +191,50 @@ class MiniLMEmbedder(_BatchEncoder):
         lengths = np.array([len(e.ids) for e in encodings])
         # Longest first, so each batch pads to nearly its own length.
         order = np.argsort(-lengths, kind="stable")
+        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        with self._lock, torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                width = lengths[rows].max()
-                ids = np.zeros((len(rows), width), dtype=np.int64)
-                for r, i in enumerate(rows):
-                    ids[r, : lengths[i]] = encodings[i].ids
-                mask = np.arange(width)[None, :] < lengths[rows][:, None]
-                vectors = self._forward(torch.from_numpy(ids), torch.from_numpy(mask),
-                                        fast and self.bf16)
-                out[rows] = vectors.numpy()
+        low = fast and self.bf16
+
+        def run(own: list[np.ndarray], threads: int | None) -> None:
+            if threads:
+                torch.set_num_threads(threads)  # OpenMP keeps this per calling thread
+            with torch.inference_mode():
+                for rows in own:
+                    width = lengths[rows].max()
+                    ids = np.zeros((len(rows), width), dtype=np.int64)
+                    for r, i in enumerate(rows):
+                        ids[r, : lengths[i]] = encodings[i].ids
+                    mask = np.arange(width)[None, :] < lengths[rows][:, None]
+                    out[rows] = self._forward(torch.from_numpy(ids), torch.from_numpy(mask),
+                                              low).numpy()
+
+        streams = min(torch.get_num_threads(), len(batches) // 4) if fast else 1
+        with self._lock:
+            if streams < 2:
+                run(batches, None)
+            else:
+                # One single-threaded stream per core beats every core on each product: these
+                # matrices are too small to split well (12-15% faster on 2 cores).
+                with ThreadPoolExecutor(streams, thread_name_prefix="embed") as pool:
+                    for done in [pool.submit(run, batches[i::streams], 1)
+                                 for i in range(streams)]:
+                        done.result()
         return out
 
+
+def embed_passages(embedder: Embedder, texts: list[str], titles: list[str],
+                   title_weight: float = TITLE_WEIGHT) -> np.ndarray:
+    """Embed passages so each carries its article's title, encoding every title once.
+
+    A passage vector is its text's vector plus ``title_weight`` times its title's, renormalised.
+    Prefixing the title to every passage instead re-encodes it on each one: a third of all
+    tokens on a news corpus, and the longer sequences make attention dearer still.
+    """
+    distinct = list(dict.fromkeys(titles))
+    vectors = embedder.embed_documents(list(texts) + distinct)
+    by_title = dict(zip(distinct, vectors[len(texts):], strict=True))
+    mixed = vectors[: len(texts)] + title_weight * np.stack([by_title[t] for t in titles])
+    return (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype(np.float32)
 
 
 class LazyEmbedder:

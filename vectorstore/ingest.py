@@ -16,12 +16,12 @@ from pathlib import Path
 
 from vectorstore.chunk import CHUNKER_VERSION, Chunk, chunk_article
 from vectorstore.docstore import DocStore
-from vectorstore.embed import Embedder
+from vectorstore.embed import Embedder, embed_passages
 from vectorstore.load import Article, Rejected, load_paths
 from vectorstore.store import VectorStore
 
 Progress = Callable[[int, int], None]
-BATCH_CHUNKS = 256
+BATCH_CHUNKS = 2048
 
 
 @dataclass
@@ -146,8 +146,8 @@ class Ingestor:
                 if not batch:
                     break
                 chunks = [c for w in batch for c in w.to_embed]
-                vectors = (self.embedder.embed_documents([c.embed_text for c in chunks])
-                           if chunks else None)
+                vectors = (embed_passages(self.embedder, [c.text for c in chunks],
+                                          [c.title for c in chunks]) if chunks else None)
                 if writing is not None:
                     done += writing.result()
                     if progress:

@@ -19,6 +19,30 @@ STOPWORDS = frozenset(
     said says say tell told does did much many whats s t""".split()
 )
 
+# News names a country and its people interchangeably ("Danish Prime Minister" answers
+# "Denmark's prime minister"): a demonym is indexed and searched as its country.
+_DEMONYMS = dict(
+    pair.split(":") for pair in """afghan:afghanistan albanian:albania american:america
+    argentine:argentina argentinian:argentina australian:australia austrian:austria
+    belgian:belgium brazilian:brazil british:britain bulgarian:bulgaria canadian:canada
+    chinese:china croatian:croatia danish:denmark dane:denmark dutch:netherlands
+    egyptian:egypt estonian:estonia european:europe finnish:finland finn:finland
+    french:france german:germany greek:greece hungarian:hungary indian:india iranian:iran
+    iraqi:iraq irish:ireland israeli:israel italian:italy japanese:japan korean:korea
+    latvian:latvia lithuanian:lithuania mexican:mexico moldovan:moldova nigerian:nigeria
+    norwegian:norway pakistani:pakistan palestinian:palestine portuguese:portugal
+    romanian:romania russian:russia scottish:scotland serbian:serbia slovak:slovakia
+    spanish:spain swede:sweden swedish:sweden swiss:switzerland syrian:syria turkish:turkey
+    ukrainian:ukraine welsh:wales""".split()
+)
+
+# Stemmed country terms, for questions that ask "which country".
+COUNTRIES = frozenset(
+    _DEMONYMS.values()
+) | frozenset("""us usa america uk britain england china qatar belarus kazakhstan cuba venezuela
+    vietnam thailand indonesia philippines taiwan singapore malaysia kenya ethiopia africa
+    algeria morocco tunisia libya sudan lebanon jordan yemen emirates uae""".split())
+
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 _stemmer = snowballstemmer.stemmer("english")
 # The Snowball stemmer keeps its working state on the object: two threads stemming at
@@ -32,6 +56,9 @@ def stem(word: str) -> str:
         return _stemmer.stemWord(word)
 
 
+COUNTRY_TERMS = frozenset(stem(c) for c in COUNTRIES)
+
+
 def words(text: str) -> list[str]:
     """Split into lower-case words, keeping numbers like 8.5 and 1,000 whole."""
     return [w.replace("’", "'").strip("'") for w in _WORD.findall(text.lower())]
@@ -43,6 +70,10 @@ def terms(text: str) -> list[str]:
     for word in words(text):
         if word in STOPWORDS or not word:
             continue
-        word = word.replace(",", "") if word[0].isdigit() else word
-        out.append(stem(word.removesuffix("'s")))
+        word = word.removesuffix("'s")
+        if word[0].isdigit():
+            word = word.replace(",", "")
+        else:
+            word = _DEMONYMS.get(word) or _DEMONYMS.get(word.removesuffix("s")) or word
+        out.append(stem(word))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vectorstore.terms import STOPWORDS, stem, words
+from vectorstore.terms import COUNTRY_TERMS, STOPWORDS, stem, terms, words
 
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
@@ -13,6 +13,29 @@ _NUMBER = re.compile(
     r"forty|fifty|hundred|thousand|million|billion|dozens?|first|second|third|fourth|fifth|"
     r"sixth|seventh|eighth|ninth|tenth|half|quarter)\b",
     re.IGNORECASE,
+)
+# What a count cannot be: a year, a sum of money, a share, an ordinal, or a number that
+# only modifies a noun ("a 10-year plan" does not say how many troops there are).
+_NOT_A_COUNT = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|[$€£¥]\s?\d[\d,.]*(?:\s?(?:m|bn|million|billion|trillion)\b)?|"
+    r"\d[\d,.]*\s?(?:%|percent|per cent)|\b(?:\d+|one|two|three|four|five|six|seven|eight|"
+    r"nine|ten)-\w+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"half|quarter)\b",
+    re.IGNORECASE,
+)
+# "Politico reported on Wednesday" dates the report, not the event asked about.
+_REPORT_DATE = re.compile(
+    r"\b(?:reported|reports|said|says|told|wrote|writes)\b[^.;]{0,30}?\bon "
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.IGNORECASE,
+)
+_CALENDAR = frozenset(stem(w) for w in (
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december").split())
+_PERSON_NOUNS = (
+    r"(?:official|minister|president|premier|spokes\w+|chief|head|leader|secretary|general|"
+    r"author|writer|reporter|journalist|editor|photographer|person|man|woman|ambassador|"
+    r"commander|envoy|chair\w*|director|ceo|founder)s?"
 )
 _PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)", re.IGNORECASE)
 # Money needs a currency: "8 million drones" is a count, "$8 million" is money.
@@ -50,7 +73,8 @@ _PLACE = re.compile(
 
 @dataclass(frozen=True)
 class AnswerType:
-    kind: str | None  # number, percent, money, date, year, duration, name, place or None
+    kind: str | None  # number, percent, money, date, year, duration, name, person, place,
+    # country or None
     counted: str | None = None  # the noun after "how many", stemmed
     when: tuple[str, ...] = ()  # time qualifiers the answer must share
 
@@ -77,10 +101,16 @@ _RULES: list[tuple[str, str]] = [
     (r"\bhow much\b.*\b(?:money|cost|worth|spend|spent|invest|pay|paying|fund|budget|aid)\b|"
      r"\bhow much (?:money|cash|funding)\b|\bdollar value\b|\bhow much is\b.*\bworth\b", "money"),
     (r"\bhow much\b", "number"),
+    (r"\bwhat(?:'s| is| was| are| were)\b.*\b(?:budget|cost|price|worth|value|salary|"
+     r"revenue|turnover)\b", "money"),
+    (r"\bpopulation\b|\bhow (?:big|large|old|tall|far)\b", "number"),
     (r"\bhow long\b", "duration"),
     (r"\b(?:what|which) year\b|\bin what year\b", "year"),
     (r"^(?:and )?when\b|\bwhen(?:'s| is| was| did| will| does)\b|\b(?:what|which) "
      r"(?:date|day|month|time)\b|\bon what date\b", "date"),
+    (r"\b(?:what|which|in what|in which) (?:country|nation)\b", "country"),
+    (r"\b(?:what|which)(?:'s| is| was)? (?:the )?name of (?:the |that |this )?(?:\w+ ){0,3}"
+     + _PERSON_NOUNS + r"\b|\bwhich " + _PERSON_NOUNS + r"\b", "person"),
     (r"^(?:and )?where\b|\b(?:what|which) (?:city|country|town|capital|place|venue)\b|"
      r"\bin what (?:city|country|town)\b", "place"),
     (r"^(?:and )?who\b|\bwhose\b|\bwhat(?:'s| is) (?:his|her|their|the) name\b|^name\b|"
@@ -128,6 +158,8 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
                 "duration": _DURATION}
     if k is None:
         return 1
+    if k == "date":
+        sentence = _REPORT_DATE.sub(" ", sentence)
     if k in patterns:
         return int(bool(patterns[k].search(sentence)))
     if k == "number":
@@ -136,10 +168,15 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
     if k == "place":
         places = (m.group(1) for m in _PLACE.finditer(sentence))
         return int(any(stem(p.lower()) not in asked for p in places))
-    if k == "name":
+    if k == "country":
+        return int(bool((set(terms(sentence)) & COUNTRY_TERMS) - set(terms(question))))
+    if k in ("name", "person"):
         # A capital at the very start only marks the sentence, not a name.
-        names = [m.group() for m in _NAME.finditer(sentence) if m.start() > 2]
-        return int(any(stem(n.lower()) not in asked for n in names))
+        names = {t for m in _NAME.finditer(sentence) if m.start() > 2 for t in terms(m.group())}
+        names -= asked | set(terms(question)) | _CALENDAR
+        if k == "person":  # a country is not who was asked about
+            names -= COUNTRY_TERMS
+        return int(bool(names))
     return 1
 
 
@@ -163,4 +200,4 @@ def _counts(noun: str | None, sentence: str) -> int:
             if s == noun and any(_NUMBER.fullmatch(t) for t in tokens[max(0, i - 6) : i]):
                 return 2
         return 0
-    return int(bool(_NUMBER.search(sentence)))
+    return int(bool(_NUMBER.search(_NOT_A_COUNT.sub(" ", sentence))))

@@ -16,6 +16,11 @@ from qa.question import answer_type, supplies
         ("Where did they meet?", "place", None),
         ("Who announced the agreement?", "name", None),
         ("Why does Russia object?", None, None),
+        ("What is NATO's total budget?", "money", None),
+        ("What is the population of Lisbon?", "number", None),
+        ("Which country chairs the contact group?", "country", None),
+        ("What's the name of the senior NATO official Politico quoted?", "person", None),
+        ("What's the name of the Iranian-built drones Russia uses?", "name", None),
     ],
 )
 def test_answer_type(question, kind, counted):
@@ -34,6 +39,35 @@ def test_money_needs_a_currency_and_time_must_agree():
     assert supplies(answer_type("How much money is paid?"), "It costs $8 million.") == 1
     last_year = answer_type("How many drones did Ukraine make last year?")
     assert supplies(last_year, "It can make 8 million drones each year.") == 0
+
+
+def test_a_count_is_not_a_year_a_sum_a_share_an_ordinal_or_a_modifier():
+    troops = answer_type("How many troops does Ukraine's army have?")
+    for sentence in ("NATO has a 10-year plan to rebuild Ukraine's army.",
+                     "The first meeting on the army is in 2025.",
+                     "Nearly $35 billion is needed, and 40% of it is unfunded."):
+        assert supplies(troops, sentence) == 0, sentence
+    assert supplies(troops, "The army has 900,000 soldiers.") == 1
+    plan = answer_type("How many years does the plan cover?")
+    assert supplies(plan, "NATO has a 10-year plan.") == 2  # by the noun it still counts
+
+
+def test_who_and_which_country_need_an_answer_the_question_does_not_name():
+    country = answer_type("Which country chairs the Ukraine Defense Contact Group?")
+    assert supplies(country, "Allies met in Brussels in the Ukraine Defense Contact Group.",
+                    "Which country chairs the Ukraine Defense Contact Group?") == 0
+    assert supplies(country, "Germany chairs the group.", "Which country chairs the group?") == 1
+    question = "What's the name of the NATO official Politico quoted?"
+    person = answer_type(question)
+    assert supplies(person, "“We will get Ukraine ready,” a NATO official told Politico.",
+                    question) == 0
+    assert supplies(person, "NATO's Mark Rutte told Politico.", question) == 1
+
+
+def test_the_day_a_story_was_reported_does_not_date_the_event():
+    when = answer_type("When does the spending begin?")
+    assert supplies(when, "NATO has a plan, Politico reported on Wednesday.") == 0
+    assert supplies(when, "The spending begins on Wednesday, Politico reported.") == 1
 
 
 def test_follow_up_borrows_the_previous_question():

@@ -36,12 +36,15 @@ _DEMONYMS = dict(
     ukrainian:ukraine welsh:wales""".split()
 )
 
+# Titles news writes either way ("Swedish PM" and "Swedish Prime Minister").
+_ABBREVIATIONS = {"pm": ["prime", "minist"]}
+
 # Stemmed country terms, for questions that ask "which country".
 COUNTRIES = frozenset(
     _DEMONYMS.values()
 ) | frozenset("""us usa america uk britain england china qatar belarus kazakhstan cuba venezuela
     vietnam thailand indonesia philippines taiwan singapore malaysia kenya ethiopia africa
-    algeria morocco tunisia libya sudan lebanon jordan yemen emirates uae""".split())
+    algeria morocco tunisia libya sudan lebanon jordan yemen emirates uae soviet""".split())
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 _stemmer = snowballstemmer.stemmer("english")
@@ -73,6 +76,9 @@ def terms(text: str) -> list[str]:
         word = word.removesuffix("'s")
         if word[0].isdigit():
             word = word.replace(",", "")
+        elif word in _ABBREVIATIONS:
+            out.extend(_ABBREVIATIONS[word])
+            continue
         else:
             word = _DEMONYMS.get(word) or _DEMONYMS.get(word.removesuffix("s")) or word
         out.append(stem(word))

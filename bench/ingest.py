@@ -78,15 +78,15 @@ def count_tokens(texts: list[str]) -> int:
 
 
 def our_tokens(corpus: Path, settings: Settings) -> dict:
-    """Tokens our ingest embeds, and how many of them are the title repeated on each chunk."""
+    """Tokens our ingest embeds: every passage's text, and each distinct title once."""
     from vectorstore.chunk import chunk_article
     from vectorstore.load import load_paths
 
     chunks = [c for r in load_paths([corpus]).values() for a in r.articles
               for c in chunk_article(a, settings.chunk_chars)]
-    total = count_tokens([c.embed_text for c in chunks])
     bodies = count_tokens([c.text for c in chunks])
-    return {"tokens": total, "title_prefix_tokens": total - bodies}
+    titles = count_tokens(list(dict.fromkeys(c.title for c in chunks)))
+    return {"tokens": bodies + titles, "title_tokens": titles}
 
 
 def fresh_dir(parent: Path, name: str) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import Claim, Evidence
-from qa.question import answer_type, entities, supplies
+from qa.question import CREDIT_KINDS, answer_type, entities, supplies
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
@@ -171,6 +171,8 @@ class ExtractiveAnswerer:
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,
                     )
                 )
+        if kind.kind in CREDIT_KINDS:
+            cands += self._credit_lines(passages, kind, query)
         if not cands:
             return []
         vectors = self.vectors.get([c.text for c in cands])
@@ -180,7 +182,25 @@ class ExtractiveAnswerer:
             sims = np.maximum(sims, vectors @ query.focus)
         for cand, sim in zip(cands, sims, strict=True):
             cand.dense = float(sim)
+        if kind.kind in CREDIT_KINDS:
+            _credit_for_the_article(cands)
         return cands
+
+    def _credit_lines(self, passages: list[Passage], kind, query: Query) -> list[Candidate]:
+        """The credit lines ("Author: ...", "Image Credits: ...") of the retrieved articles."""
+        lines, seen = [], set()
+        for rank, passage in enumerate(passages):
+            article_id = passage.chunk.article_id
+            if article_id in seen:
+                continue
+            seen.add(article_id)
+            for chunk in self.docs.article_chunks(article_id):
+                for start, end in chunk.sentences:
+                    text = chunk.text[start - chunk.start : end - chunk.start]
+                    if supplies(kind, text, query.text) == 2:
+                        lines.append(Candidate(chunk, start, end, text, rank, fit=2,
+                                               vocab=frozenset(terms(text))))
+        return lines
 
     def rank(self, cands: list[Candidate], weights: Weights | None = None) -> list[Candidate]:
         weights = weights or self.weights
@@ -280,6 +300,27 @@ def rerank(passages: list[Passage], scored: list[Candidate], weights: Weights) -
         best[cand.chunk.chunk_id] = max(best.get(cand.chunk.chunk_id, key), key)
     return sorted(passages, key=lambda p: best.get(p.chunk_id, (False, float("-inf"))),
                   reverse=True)
+
+
+def _credit_for_the_article(cands: list[Candidate]) -> None:
+    """A credit line answers for its whole article: it takes the best evidence the article's
+    sentences have that the article is the one asked about, so an off-topic article's byline
+    still falls under the abstention threshold."""
+    best: dict[str, Candidate] = {}
+    for cand in cands:
+        if cand.fit < 2:
+            top = best.get(cand.chunk.article_id)
+            if top is None or _topic(cand) > _topic(top):
+                best[cand.chunk.article_id] = cand
+    for cand in cands:
+        top = best.get(cand.chunk.article_id)
+        if cand.fit == 2 and top is not None:
+            cand.dense, cand.passage, cand.coverage = top.dense, top.passage, top.coverage
+            cand.entities, cand.ask, cand.covered = top.entities, top.ask, top.covered
+
+
+def _topic(cand: Candidate) -> float:
+    return cand.dense + cand.coverage + cand.ask
 
 
 def _is_heading(text: str) -> bool:

@@ -29,9 +29,11 @@ _REPORT_DATE = re.compile(
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     re.IGNORECASE,
 )
-_CALENDAR = frozenset(stem(w) for w in (
+# Capitalised, but never the name asked for.
+_NOT_NAMES = frozenset(stem(w) for w in (
     "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december").split())
+    "june july august september october november december western eastern northern southern "
+    "west east north south").split())
 _PERSON_NOUNS = (
     r"(?:official|minister|president|premier|spokes\w+|chief|head|leader|secretary|general|"
     r"author|writer|reporter|journalist|editor|photographer|person|man|woman|ambassador|"
@@ -73,8 +75,8 @@ _PLACE = re.compile(
 
 @dataclass(frozen=True)
 class AnswerType:
-    kind: str | None  # number, percent, money, date, year, duration, name, person, place,
-    # country or None
+    kind: str | None  # count, number, percent, money, date, year, duration, name, person, place,
+    # country, author, photographer or None
     counted: str | None = None  # the noun after "how many", stemmed
     when: tuple[str, ...] = ()  # time qualifiers the answer must share
 
@@ -95,15 +97,29 @@ def _counted_noun(question: str) -> str | None:
 _AUXILIARIES = frozenset("could can will would should shall may might must".split())
 
 
+# Who wrote a story or took its photo is said once, on a credit line, not in the story.
+CREDIT_KINDS = frozenset({"author", "photographer"})
+_CREDIT_LINE = {
+    "author": re.compile(r"^(?:author|by|written by|reporting by|words by)\s*[:\-–]?\s*[A-Z]",
+                         re.IGNORECASE),
+    "photographer": re.compile(
+        r"^(?:(?:image|photo|picture|photograph)s?\s*(?:credits?|by)?|credits?)\s*[:\-–]",
+        re.IGNORECASE),
+}
+
 _RULES: list[tuple[str, str]] = [
+    (r"\bwho (?:wrote|authored|penned)\b|\bwho is the (?:author|writer)\b|"
+     r"\b(?:author|writer) of (?:the|this|that) (?:piece|article|story|report)\b", "author"),
+    (r"\bwho (?:took|shot)\b.*\b(?:photos?|photographs?|pictures?|images?)\b|"
+     r"\b(?:photo|image|picture) credits?\b|\bwhose (?:photo|picture|image)\b", "photographer"),
     (r"\bwhat (?:percentage|percent|proportion|share|slice|fraction)\b|\bwhat % ", "percent"),
-    (r"\bhow many\b", "number"),
+    (r"\bhow many\b", "count"),
     (r"\bhow much\b.*\b(?:money|cost|worth|spend|spent|invest|pay|paying|fund|budget|aid)\b|"
      r"\bhow much (?:money|cash|funding)\b|\bdollar value\b|\bhow much is\b.*\bworth\b", "money"),
     (r"\bhow much\b", "number"),
     (r"\bwhat(?:'s| is| was| are| were)\b.*\b(?:budget|cost|price|worth|value|salary|"
      r"revenue|turnover)\b", "money"),
-    (r"\bpopulation\b|\bhow (?:big|large|old|tall|far)\b", "number"),
+    (r"\bpopulation\b|\bhow (?:big|large|old|tall|far)\b", "count"),
     (r"\bhow long\b", "duration"),
     (r"\b(?:what|which) year\b|\bin what year\b", "year"),
     (r"^(?:and )?when\b|\bwhen(?:'s| is| was| did| will| does)\b|\b(?:what|which) "
@@ -140,7 +156,7 @@ def answer_type(question: str) -> AnswerType:
     for pattern, kind in _RULES:
         if re.search(pattern, q):
             counted = None
-            if kind == "number":
+            if kind == "count":
                 counted = _counted_noun(q)
             return AnswerType(kind, counted, when)
     return AnswerType(None, None, when)
@@ -158,11 +174,15 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
                 "duration": _DURATION}
     if k is None:
         return 1
+    if k in CREDIT_KINDS:
+        return 2 if _CREDIT_LINE[k].match(sentence) else 0
     if k == "date":
         sentence = _REPORT_DATE.sub(" ", sentence)
     if k in patterns:
         return int(bool(patterns[k].search(sentence)))
     if k == "number":
+        return int(bool(_NUMBER.search(sentence)))
+    if k == "count":
         return _counts(kind.counted, sentence)
     asked = {stem(w) for w in words(question)}
     if k == "place":
@@ -173,7 +193,7 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
     if k in ("name", "person"):
         # A capital at the very start only marks the sentence, not a name.
         names = {t for m in _NAME.finditer(sentence) if m.start() > 2 for t in terms(m.group())}
-        names -= asked | set(terms(question)) | _CALENDAR
+        names -= asked | set(terms(question)) | _NOT_NAMES
         if k == "person":  # a country is not who was asked about
             names -= COUNTRY_TERMS
         return int(bool(names))

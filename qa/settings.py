@@ -39,7 +39,7 @@ class Settings:
     embed_precision: str = field(
         default="auto", metadata={"doc": "auto (bf16 where the CPU has it), fp32 or bf16"}
     )
-    embed_batch_size: int = field(default=64, metadata={"doc": "passages per encode batch"})
+    embed_batch_size: int = field(default=32, metadata={"doc": "passages per encode batch"})
     chunk_chars: int = field(default=350, metadata={"doc": "target passage size in chars"})
     top_k: int = field(default=8, metadata={"doc": "passages handed to the answerer"})
     max_question_chars: int = field(default=2000, metadata={"doc": "longest question"})

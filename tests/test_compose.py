@@ -82,3 +82,35 @@ def test_answer_type_comes_from_the_question_as_asked_not_borrowed_context():
     assert cand.fit == 1
     as_money = Query(rewritten.text, rewritten.vector, rewritten.terms)
     assert answerer.candidates(as_money, [passage])[0].fit == 0
+
+
+BYLINE_TEXT = "Turkey and Hungary want the war de-escalated.\nAuthor: Dave DeCamp"
+STORY = StoredChunk("s:0", "s", "T", 0, 45, BYLINE_TEXT[:45], ((0, 45),))
+BYLINE = StoredChunk("s:1", "s", "T", 46, len(BYLINE_TEXT), BYLINE_TEXT[46:],
+                     ((46, len(BYLINE_TEXT)),))
+
+
+class BylineDocs(StubDocs):
+    def article_chunks(self, article_id):
+        return [STORY, BYLINE] if article_id == "s" else []
+
+
+class TopicEmbedder:
+    def embed_documents(self, texts):
+        return np.array([[1.0, 0.0] if "Turkey" in t else [0.0, 1.0] for t in texts])
+
+
+def test_a_who_wrote_question_is_answered_by_the_byline_of_the_article_it_is_about():
+    answerer = ExtractiveAnswerer(TopicEmbedder(), BylineDocs(),
+                                  Weights(dense=1.0, passage=0, coverage=0, threshold=0.5))
+    question = "Who wrote the piece saying Turkey and Hungary want de-escalation?"
+    # Only the story passage was retrieved; the byline sits in another chunk.
+    on_topic = Query(question, np.array([1.0, 0.0]), ["turkey", "hungari"])
+    claims, abstained = answerer.answer(on_topic, [Passage(STORY, 1.0)])
+    assert not abstained
+    assert [c.text for c in claims] == ["Author: Dave DeCamp"]
+    assert claims[0].evidence[0].chunk_id == "s:1"
+    # The same byline does not answer a question about something the article never covers.
+    off_topic = Query("Who wrote the piece about Lisbon's population?", np.array([0.0, 0.0]),
+                      ["lisbon", "popul"])
+    assert answerer.answer(off_topic, [Passage(STORY, 1.0)])[1]

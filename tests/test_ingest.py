@@ -4,7 +4,7 @@ import numpy as np
 
 from tests.fakes import FakeEmbedder
 from vectorstore.docstore import DocStore
-from vectorstore.embed import embed_passages
+from vectorstore.embed import TITLE_WEIGHT, embed_passages
 from vectorstore.ingest import Ingestor
 from vectorstore.store import VectorStore
 
@@ -45,7 +45,7 @@ def test_changed_article_replaces_its_old_chunks(settings, fake_embedder, seeds_
     texts_before = fake_embedder.texts
     report = ingestor.ingest_paths([seeds_dir])
     assert report.added == 1
-    assert fake_embedder.texts == texts_before + 2  # the one new passage and its title
+    assert fake_embedder.texts == texts_before + 1  # the passage; its title is its lead
     ids = {cid for cid in stored_ids(ingestor) if cid.startswith("001_")}
     assert ids == {"001_757337abefd0f303:0"}
     assert ingestor.store.count() == ingestor.docs.count_chunks()
@@ -109,3 +109,16 @@ def test_each_title_is_embedded_once_and_mixed_into_its_passages():
     plain = embedder.embed_documents(texts[:1])[0]
     assert vectors[0] @ title > plain @ title  # the passage now leans towards its title
     assert vectors[0] @ plain > 0.9  # but stays its own text
+
+
+def test_a_title_that_is_its_articles_lead_lends_the_first_passage_vector():
+    embedder = FakeEmbedder()
+    texts = ["storm hits the coast and floods towns. more text", "rain continues"]
+    titles = ["storm hits the coast and…"] * 2  # no headline line: the title is the lead
+    vectors = embed_passages(embedder, texts, titles)
+    assert embedder.texts == 2  # no third encode for the title
+    first = embedder.embed_query(texts[0])
+    second = embedder.embed_query(texts[1])
+    want = second + TITLE_WEIGHT * first
+    want /= np.linalg.norm(want)
+    assert np.allclose(vectors[1], want, atol=1e-6)

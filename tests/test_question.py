@@ -8,8 +8,8 @@ from qa.question import answer_type, supplies
 @pytest.mark.parametrize(
     ("question", "kind", "counted"),
     [
-        ("How many drones can Ukraine produce a year?", "number", "drone"),
-        ("How many Ukrainian specialists will Airbus train?", "number", "specialist"),
+        ("How many drones can Ukraine produce a year?", "count", "drone"),
+        ("How many Ukrainian specialists will Airbus train?", "count", "specialist"),
         ("What percentage of the potential is unfunded?", "percent", None),
         ("How much money does Ukraine plan to invest?", "money", None),
         ("When is the first meeting?", "date", None),
@@ -17,10 +17,12 @@ from qa.question import answer_type, supplies
         ("Who announced the agreement?", "name", None),
         ("Why does Russia object?", None, None),
         ("What is NATO's total budget?", "money", None),
-        ("What is the population of Lisbon?", "number", None),
+        ("What is the population of Lisbon?", "count", None),
         ("Which country chairs the contact group?", "country", None),
         ("What's the name of the senior NATO official Politico quoted?", "person", None),
         ("What's the name of the Iranian-built drones Russia uses?", "name", None),
+        ("Who wrote the piece on Turkey?", "author", None),
+        ("who took the photo used in the plan story?", "photographer", None),
     ],
 )
 def test_answer_type(question, kind, counted):
@@ -62,6 +64,15 @@ def test_who_and_which_country_need_an_answer_the_question_does_not_name():
     assert supplies(person, "“We will get Ukraine ready,” a NATO official told Politico.",
                     question) == 0
     assert supplies(person, "NATO's Mark Rutte told Politico.", question) == 1
+
+
+def test_only_a_credit_line_says_who_wrote_a_story_or_took_its_photo():
+    author = answer_type("Who wrote the piece on Turkey?")
+    assert supplies(author, "Author: Dave DeCamp") == 2
+    assert supplies(author, "Dave DeCamp is the news editor.") == 0
+    photo = answer_type("Who took the photo?")
+    assert supplies(photo, "Image Credits: Omar Havana/Getty Images.") == 2
+    assert supplies(photo, "Author: Dave DeCamp") == 0
 
 
 def test_the_day_a_story_was_reported_does_not_date_the_event():

@@ -161,6 +161,13 @@ class DocStore:
             for row in rows
         }
 
+    def article_chunks(self, article_id: str) -> list[StoredChunk]:
+        """Fetch every chunk of one article, in order."""
+        ids = [row[0] for row in self.db.execute(
+            "SELECT chunk_id FROM chunks WHERE article_id = ? ORDER BY start", (article_id,))]
+        found = self.chunks(ids)
+        return [found[i] for i in ids if i in found]
+
     def search(self, query_terms: list[str], k: int) -> list[tuple[str, float]]:
         """Return ``(chunk_id, bm25)`` for the best ``k`` chunks; higher is better."""
         unique = list(dict.fromkeys(t for t in query_terms if t))

@@ -116,7 +116,7 @@ class MiniLMEmbedder(_BatchEncoder):
     bf16 while layer norms, softmax and pooling stay fp32, as under ``torch.autocast``.
     """
 
-    def __init__(self, precision: str = "auto", batch_size: int = 64, max_tokens: int = 256):
+    def __init__(self, precision: str = "auto", batch_size: int = 32, max_tokens: int = 256):
         import torch
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
@@ -228,11 +228,18 @@ def embed_passages(embedder: Embedder, texts: list[str], titles: list[str],
 
     A passage vector is its text's vector plus ``title_weight`` times its title's, renormalised.
     Prefixing the title to every passage instead re-encodes it on each one: a third of all
-    tokens on a news corpus, and the longer sequences make attention dearer still.
+    tokens on a news corpus, and the longer sequences make attention dearer still. An article
+    whose first passage begins with its title (no headline line: the title is the lead) lends
+    that passage's vector to its title, which is then not encoded at all.
     """
-    distinct = list(dict.fromkeys(titles))
+    lead = {}
+    for i, (text, title) in enumerate(zip(texts, titles, strict=True)):
+        if title not in lead and text.startswith(title.rstrip("…. ")):
+            lead[title] = i
+    distinct = [t for t in dict.fromkeys(titles) if t not in lead]
     vectors = embedder.embed_documents(list(texts) + distinct)
     by_title = dict(zip(distinct, vectors[len(texts):], strict=True))
+    by_title.update((title, vectors[i]) for title, i in lead.items())
     mixed = vectors[: len(texts)] + title_weight * np.stack([by_title[t] for t in titles])
     return (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype(np.float32)
 
@@ -262,5 +269,5 @@ class LazyEmbedder:
         return self.real.embed_query(text)
 
 
-def make_embedder(precision: str = "auto", batch_size: int = 64) -> Embedder:
+def make_embedder(precision: str = "auto", batch_size: int = 32) -> Embedder:
     return MiniLMEmbedder(precision=precision, batch_size=batch_size)

@@ -36,9 +36,6 @@ _DEMONYMS = dict(
     ukrainian:ukraine welsh:wales""".split()
 )
 
-# Titles news writes either way ("Swedish PM" and "Swedish Prime Minister").
-_ABBREVIATIONS = {"pm": ["prime", "minist"]}
-
 # Stemmed country terms, for questions that ask "which country".
 COUNTRIES = frozenset(
     _DEMONYMS.values()
@@ -76,9 +73,6 @@ def terms(text: str) -> list[str]:
         word = word.removesuffix("'s")
         if word[0].isdigit():
             word = word.replace(",", "")
-        elif word in _ABBREVIATIONS:
-            out.extend(_ABBREVIATIONS[word])
-            continue
         else:
             word = _DEMONYMS.get(word) or _DEMONYMS.get(word.removesuffix("s")) or word
         out.append(stem(word))

@@ -192,7 +192,8 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
         return int(bool((set(terms(sentence)) & COUNTRY_TERMS) - set(terms(question))))
     if k in ("name", "person"):
         # A capital at the very start only marks the sentence, not a name.
-        names = {t for m in _NAME.finditer(sentence) if m.start() > 2 for t in terms(m.group())}
+        names = {t for m in _NAME.finditer(sentence) if m.start() > 2
+                 for part in m.group().split("-") if part[:1].isupper() for t in terms(part)}
         names -= asked | set(terms(question)) | _NOT_NAMES
         if k == "person":  # a country is not who was asked about
             names -= COUNTRY_TERMS

@@ -64,6 +64,8 @@ def test_who_and_which_country_need_an_answer_the_question_does_not_name():
     assert supplies(person, "“We will get Ukraine ready,” a NATO official told Politico.",
                     question) == 0
     assert supplies(person, "NATO's Mark Rutte told Politico.", question) == 1
+    # Only the capitalised parts of a hyphenated word can be a name.
+    assert supplies(person, "They move to NATO-compatible Western equipment.", question) == 0
 
 
 def test_only_a_credit_line_says_who_wrote_a_story_or_took_its_photo():

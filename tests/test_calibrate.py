@@ -1,0 +1,16 @@
+"""The threshold sweep: best accuracy, false refusals held down on every store."""
+
+from qa.calibrate import score_at, sweep
+
+
+def test_false_refusals_are_capped_per_store_not_only_pooled():
+    # Store "s": 10 answerable, two of them score low (0.4). Store "h": 90 answerable, all
+    # high. Pooled, refusing the two is 2 % of 100; on "s" alone it is 20 %.
+    rows = [(True, 0.4, True, "s")] * 2 + [(True, 0.9, True, "s")] * 8
+    rows += [(True, 0.9, True, "h")] * 90
+    rows += [(False, 0.45, False, "s")] * 5  # unanswerable, best score 0.45
+    acc, refusals = score_at(rows, 0.5)
+    assert refusals == {"s": 0.2, "h": 0.0}
+    assert acc == (98 + 5) / 105
+    _, threshold, worst = sweep(rows)
+    assert threshold <= 0.4 and worst == 0.0  # 0.5 would abstain more, but refuse on "s"

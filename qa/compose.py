@@ -295,9 +295,18 @@ class ExtractiveAnswerer:
 def rerank(passages: list[Passage], scored: list[Candidate], weights: Weights) -> list[Passage]:
     """Order passages by their best admissible sentence: finer than the fused passage rank."""
     best: dict[str, tuple[bool, float]] = {}
+    # A sentence read from outside the retrieved passages (a credit line) lifts its
+    # article's best-ranked passage.
+    retrieved = {p.chunk_id for p in passages}
+    lead: dict[str, str] = {}
+    for p in passages:
+        lead.setdefault(p.chunk.article_id, p.chunk_id)
     for cand in scored:
         key = (weights.admits(cand), cand.score)
-        best[cand.chunk.chunk_id] = max(best.get(cand.chunk.chunk_id, key), key)
+        target = cand.chunk.chunk_id
+        if target not in retrieved:
+            target = lead.get(cand.chunk.article_id, target)
+        best[target] = max(best.get(target, key), key)
     return sorted(passages, key=lambda p: best.get(p.chunk_id, (False, float("-inf"))),
                   reverse=True)
 

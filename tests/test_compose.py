@@ -114,3 +114,12 @@ def test_a_who_wrote_question_is_answered_by_the_byline_of_the_article_it_is_abo
     off_topic = Query("Who wrote the piece about Lisbon's population?", np.array([0.0, 0.0]),
                       ["lisbon", "popul"])
     assert answerer.answer(off_topic, [Passage(STORY, 1.0)])[1]
+
+
+def test_a_credit_line_from_outside_the_passages_lifts_its_articles_passage():
+    passages = [Passage(chunk("x:0", "x"), 0.0), Passage(STORY, 0.0)]
+    scored = [cand("x:0", 0.5)]
+    byline = Candidate(BYLINE, 46, len(BYLINE_TEXT), "Author: Dave DeCamp", 1, fit=2)
+    byline.score = 0.8
+    order = [p.chunk_id for p in rerank(passages, scored + [byline], Weights())]
+    assert order == ["s:0", "x:0"]

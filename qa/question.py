@@ -34,6 +34,23 @@ _NOT_NAMES = frozenset(stem(w) for w in (
     "monday tuesday wednesday thursday friday saturday sunday january february march april may "
     "june july august september october november december western eastern northern southern "
     "west east north south").split())
+# "When will Ukraine join?" is not answered by a meeting held "this month": a date still to
+# come needs a sentence that looks ahead.
+_ASKS_AHEAD = re.compile(
+    r"\bwhen (?:will|would|shall)\b|\b(?:supposed|due|expected|scheduled|set|going|planned) "
+    r"to (?:begin|start|happen|take place|open|end|finish|close|launch|come)\b")
+# "Who was secretary general before Rutte?" is not answered by a sentence naming Rutte.
+_ASKS_ORDER = re.compile(
+    r"\b(?:before|after) [A-Z]|\b(?:predecessor|successor|preceded|succeeded)\b")
+_SAYS = {
+    "ahead": re.compile(
+        r"\b(?:will|shall|to be|next|coming|upcoming|due|expected|scheduled|planned|plans?|"
+        r"set to|intends?|from (?:19|20)\d\d|by (?:the end of )?(?:19|20)\d\d|starting|"
+        r"beginning|later this)\b", re.IGNORECASE),
+    "order": re.compile(
+        r"\b(?:before|after|preceded|succeeded|predecessor|successor|former|previous|"
+        r"previously|replaced|replacing|took over|succeed)\b", re.IGNORECASE),
+}
 _PERSON_NOUNS = (
     r"(?:official|minister|president|premier|spokes\w+|chief|head|leader|secretary|general|"
     r"author|writer|reporter|journalist|editor|photographer|person|man|woman|ambassador|"
@@ -79,6 +96,9 @@ class AnswerType:
     # country, author, photographer or None
     counted: str | None = None  # the noun after "how many", stemmed
     when: tuple[str, ...] = ()  # time qualifiers the answer must share
+    # What the answer must also say: "ahead" for a date still to come ("when will ..."),
+    # "order" for someone before or after a named person ("who was ... before Rutte").
+    needs: str | None = None
 
 
 def _counted_noun(question: str) -> str | None:
@@ -158,7 +178,12 @@ def answer_type(question: str) -> AnswerType:
             counted = None
             if kind == "count":
                 counted = _counted_noun(q)
-            return AnswerType(kind, counted, when)
+            needs = None
+            if kind == "date" and _ASKS_AHEAD.search(q):
+                needs = "ahead"
+            elif kind in ("name", "person") and _ASKS_ORDER.search(question):
+                needs = "order"
+            return AnswerType(kind, counted, when, needs)
     return AnswerType(None, None, when)
 
 
@@ -168,6 +193,8 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
     0: it lacks it; 1: it has it; 2: it has a number right before the counted noun.
     """
     if kind.when and _other_time(kind.when, sentence):
+        return 0
+    if kind.needs and not _SAYS[kind.needs].search(sentence):
         return 0
     k = kind.kind
     patterns = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,

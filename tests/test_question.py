@@ -77,6 +77,23 @@ def test_only_a_credit_line_says_who_wrote_a_story_or_took_its_photo():
     assert supplies(photo, "Author: Dave DeCamp") == 0
 
 
+def test_a_date_still_to_come_needs_a_sentence_that_looks_ahead():
+    join = answer_type("When will Ukraine become a NATO member?")
+    assert supplies(join, "Officials held a meeting this month.") == 0
+    assert supplies(join, "Ukraine is expected to join in 2030.") == 1
+    due = answer_type("When is the first session due to take place?")
+    assert supplies(due, "The first meeting is to be held next week.") == 1
+    assert supplies(answer_type("When did they meet?"), "They met this month.") == 1
+
+
+def test_someone_before_a_named_person_needs_a_sentence_that_orders_them():
+    question = "Who was NATO secretary general before Rutte?"
+    before = answer_type(question)
+    assert supplies(before, "Zelensky and NATO Secretary General Mark Rutte met.", question) == 0
+    assert supplies(before, "Rutte replaced Jens Stoltenberg as secretary general.",
+                    question) == 1
+
+
 def test_the_day_a_story_was_reported_does_not_date_the_event():
     when = answer_type("When does the spending begin?")
     assert supplies(when, "NATO has a plan, Politico reported on Wednesday.") == 0

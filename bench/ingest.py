@@ -81,12 +81,13 @@ def our_tokens(corpus: Path, settings: Settings) -> dict:
     """Tokens our ingest embeds: every passage's text, and once each title that is not its
     article's lead (see ``embed_passages``)."""
     from vectorstore.chunk import chunk_article
+    from vectorstore.embed import title_is_lead
     from vectorstore.load import load_paths
 
     chunks = [c for r in load_paths([corpus]).values() for a in r.articles
               for c in chunk_article(a, settings.chunk_chars)]
     bodies = count_tokens([c.text for c in chunks])
-    led = {c.title for c in chunks if c.text.startswith(c.title.rstrip("…. "))}
+    led = {c.title for c in chunks if title_is_lead(c.title, c.text)}
     titles = count_tokens(list(dict.fromkeys(c.title for c in chunks if c.title not in led)))
     return {"tokens": bodies + titles, "title_tokens": titles}
 

@@ -81,8 +81,9 @@ def sweep(rows) -> tuple[float, float, float]:
     best = (-1.0, 0.0, 0.0)
     for threshold in sorted({round(b, 3) for _, b, _, _ in rows} | {0.0}):
         acc, refusals = score_at(rows, threshold)
-        if max(refusals.values(), default=0.0) <= MAX_FALSE_REFUSALS and acc > best[0]:
-            best = (acc, threshold, max(refusals.values(), default=0.0))
+        worst = max(refusals.values(), default=0.0)
+        if worst <= MAX_FALSE_REFUSALS and acc > best[0]:
+            best = (acc, threshold, worst)
     return best
 
 

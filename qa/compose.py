@@ -152,8 +152,7 @@ class ExtractiveAnswerer:
             chunk = passage.chunk
             context = set(terms(chunk.title))
             mentioned = self._mentions(chunk.article_id, names, version)
-            for start, end in chunk.sentences:
-                text = chunk.text[start - chunk.start : end - chunk.start]
+            for start, end, text in chunk.sentence_texts():
                 if _is_heading(text):
                     continue
                 own = frozenset(terms(text))
@@ -195,8 +194,7 @@ class ExtractiveAnswerer:
                 continue
             seen.add(article_id)
             for chunk in self.docs.article_chunks(article_id):
-                for start, end in chunk.sentences:
-                    text = chunk.text[start - chunk.start : end - chunk.start]
+                for start, end, text in chunk.sentence_texts():
                     if supplies(kind, text, query.text) == 2:
                         lines.append(Candidate(chunk, start, end, text, rank, fit=2,
                                                vocab=frozenset(terms(text))))
@@ -347,8 +345,7 @@ def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Eviden
     """Cite the copy of this sentence in other articles telling the same story, if any."""
     found = []
     for chunk in copies:
-        for start, end in chunk.sentences:
-            text = chunk.text[start - chunk.start : end - chunk.start]
+        for start, end, text in chunk.sentence_texts():
             if jaccard(cand.vocab, set(terms(text))) >= 0.6:
                 found.append(Evidence(chunk.article_id, chunk.title, chunk.chunk_id, start,
                                       end, text, cand.dense))

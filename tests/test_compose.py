@@ -46,9 +46,13 @@ class StubDocs:
 
 
 class StubEmbedder:
+    """Texts holding ``word`` point the same way as the query [1, 0]; others do not."""
+
+    def __init__(self, word: str = "drones"):
+        self.word = word
+
     def embed_documents(self, texts):
-        # The drones sentence points the same way as the query; the other does not.
-        return np.array([[1.0, 0.0] if "drones" in t else [0.0, 1.0] for t in texts])
+        return np.array([[1.0, 0.0] if self.word in t else [0.0, 1.0] for t in texts])
 
 
 def test_answer_quotes_the_best_sentence_with_exact_offsets():
@@ -95,13 +99,8 @@ class BylineDocs(StubDocs):
         return [STORY, BYLINE] if article_id == "s" else []
 
 
-class TopicEmbedder:
-    def embed_documents(self, texts):
-        return np.array([[1.0, 0.0] if "Turkey" in t else [0.0, 1.0] for t in texts])
-
-
 def test_a_who_wrote_question_is_answered_by_the_byline_of_the_article_it_is_about():
-    answerer = ExtractiveAnswerer(TopicEmbedder(), BylineDocs(),
+    answerer = ExtractiveAnswerer(StubEmbedder("Turkey"), BylineDocs(),
                                   Weights(dense=1.0, passage=0, coverage=0, threshold=0.5))
     question = "Who wrote the piece saying Turkey and Hungary want de-escalation?"
     # Only the story passage was retrieved; the byline sits in another chunk.

@@ -37,7 +37,6 @@ class Chunk:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-
 def _is_abbreviation(text: str, dot: int) -> bool:
     word_start = dot
     while word_start > 0 and not text[word_start - 1].isspace():

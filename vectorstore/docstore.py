@@ -45,6 +45,10 @@ class StoredChunk:
     text: str
     sentences: tuple[tuple[int, int], ...]
 
+    def sentence_texts(self) -> list[tuple[int, int, str]]:
+        """Each sentence as ``(start, end, text)``, offsets absolute in the article."""
+        return [(s, e, self.text[s - self.start : e - self.start]) for s, e in self.sentences]
+
 
 class DocStore:
     """Articles, chunk offsets and the FTS5 term index; one connection per thread."""

@@ -222,6 +222,12 @@ class MiniLMEmbedder(_BatchEncoder):
         return out
 
 
+def title_is_lead(title: str, text: str) -> bool:
+    """Tell whether ``text`` opens with ``title``: an article without a headline line is
+    titled by its first words, cut with an ellipsis."""
+    return text.startswith(title.rstrip("…. "))
+
+
 def embed_passages(embedder: Embedder, texts: list[str], titles: list[str],
                    title_weight: float = TITLE_WEIGHT) -> np.ndarray:
     """Embed passages so each carries its article's title, encoding every title once.
@@ -234,7 +240,7 @@ def embed_passages(embedder: Embedder, texts: list[str], titles: list[str],
     """
     lead = {}
     for i, (text, title) in enumerate(zip(texts, titles, strict=True)):
-        if title not in lead and text.startswith(title.rstrip("…. ")):
+        if title not in lead and title_is_lead(title, text):
             lead[title] = i
     distinct = [t for t in dict.fromkeys(titles) if t not in lead]
     vectors = embedder.embed_documents(list(texts) + distinct)

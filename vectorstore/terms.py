@@ -36,8 +36,8 @@ _DEMONYMS = dict(
     ukrainian:ukraine welsh:wales""".split()
 )
 
-# Stemmed country terms, for questions that ask "which country".
-COUNTRIES = frozenset(
+# Country names (stemmed below as COUNTRY_TERMS), for questions that ask "which country".
+_COUNTRIES = frozenset(
     _DEMONYMS.values()
 ) | frozenset("""us usa america uk britain england china qatar belarus kazakhstan cuba venezuela
     vietnam thailand indonesia philippines taiwan singapore malaysia kenya ethiopia africa
@@ -56,7 +56,7 @@ def stem(word: str) -> str:
         return _stemmer.stemWord(word)
 
 
-COUNTRY_TERMS = frozenset(stem(c) for c in COUNTRIES)
+COUNTRY_TERMS = frozenset(stem(c) for c in _COUNTRIES)
 
 
 def words(text: str) -> list[str]:

@@ -70,11 +70,18 @@ _WHEN = re.compile(
     re.IGNORECASE,
 )
 _PERIODIC = {"each", "every", "per", "a", "annually"}
+# "This week, Zelensky said ..." times the saying, not the thing said.
+_SAID_WHEN = re.compile(
+    r"^\W*(?:this|last) (?:week|month)\b(?=[^.;]{0,80}\b(?:said|says|told|wrote|reported|"
+    r"announced)\b)",
+    re.IGNORECASE,
+)
+# "For the next decade" is how long, not when.
 _DATE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-    r"tomorrow|tonight|(?:next|last|this|coming) (?:week|month|year|decade|spring|summer|"
-    r"autumn|winter)|(?:1[89]|20)\d\d)\b",
+    r"tomorrow|tonight|(?<!for the )(?<!for )(?:next|last|this|coming) (?:week|month|year|"
+    r"decade|spring|summer|autumn|winter)|(?:1[89]|20)\d\d)\b",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -99,19 +106,67 @@ class AnswerType:
     # What the answer must also say: "ahead" for a date still to come ("when will ..."),
     # "order" for someone before or after a named person ("who was ... before Rutte").
     needs: str | None = None
+    # "What kinds of sanctions": the noun an answer naming kinds of it must contain.
+    noun: str | None = None
+    # "Who is the finance minister": the role's modifier and noun, both stemmed.
+    role: tuple[str, str] | None = None
+    # "When did they meet": the event words a date must be attached to.
+    event: frozenset[str] = frozenset()
+
+
+# "Which kinds of weapons" asks for kinds of one noun.
+_KINDS_OF = re.compile(r"\b(?:kinds?|types?|sorts?) of ((?:[\w'’-]+ ?)+)")
+# "The finance minister" is not any minister: a role with a modifier needs that modifier.
+_ROLE = re.compile(
+    r"\b([a-z][\w-]*) (minister|secretary|chancellor|ambassador|commander|envoy|governor|"
+    r"spokes(?:man|woman|person))\b"
+)
+# Words of a "when" question that time the event rather than name it.
+_TIMING = frozenset(stem(w) for w in (
+    "when date day week month year time begin start happen take place held hold due "
+    "supposed expected scheduled set going officially last").split())
+
+# Occasions a sentence may date instead of the event asked about.
+_OCCASIONS = frozenset(stem(w)[:5] for w in (
+    "meeting summit session talks conference visit vote election ceremony hearing trial "
+    "match launch").split())
+
+
+def _noun_phrase_head(phrase: str) -> str | None:
+    """The last word before a stop word or auxiliary ("Russian missile attacks were" -> attack)."""
+    head = []
+    for word in words(phrase):
+        if word in STOPWORDS or word in _AUXILIARIES:
+            break
+        head.append(word)
+    return stem(head[-1]) if head else None
+
+
+def _role(question: str) -> tuple[str, str] | None:
+    """Return the stemmed (modifier, role) of "the finance minister"; names do not count."""
+    for m in _ROLE.finditer(question):
+        modifier = m.group(1)
+        if modifier in STOPWORDS or modifier in _WH_WORDS:
+            continue
+        modifier_term = terms(modifier)
+        if not modifier_term or modifier_term[0] in COUNTRY_TERMS:
+            continue
+        return modifier_term[0], stem(m.group(2))
+    return None
+
+
+def _event_words(question: str) -> frozenset[str]:
+    """Stems of a "when" question's words that name the event, not its timing or names."""
+    names = set(entities(question))
+    return frozenset(t for t in terms(question)
+                     if t not in names and t not in _TIMING and t not in _WH_STEMS
+                     and not t[:1].isdigit())
 
 
 def _counted_noun(question: str) -> str | None:
     """Return the head noun after "how many" ("Ukrainian specialists" -> "specialist")."""
     after = re.search(r"\bhow many ((?:[\w'’-]+ ?)+)", question)
-    if not after:
-        return None
-    phrase = []
-    for word in words(after.group(1)):
-        if word in STOPWORDS or word in _AUXILIARIES:
-            break
-        phrase.append(word)
-    return stem(phrase[-1]) if phrase else None
+    return _noun_phrase_head(after.group(1)) if after else None
 
 
 _AUXILIARIES = frozenset("could can will would should shall may might must".split())
@@ -157,6 +212,7 @@ _RULES: list[tuple[str, str]] = [
 
 _WH_WORDS = frozenset("how what which who whom whose where when why is are does do did can "
                       "name compare".split())
+_WH_STEMS = frozenset(stem(w) for w in _WH_WORDS)
 
 
 def entities(question: str) -> list[str]:
@@ -175,26 +231,37 @@ def answer_type(question: str) -> AnswerType:
     when = tuple(m.lower() for m in _WHEN.findall(q))
     for pattern, kind in _RULES:
         if re.search(pattern, q):
-            counted = None
-            if kind == "count":
-                counted = _counted_noun(q)
-            needs = None
-            if kind == "date" and _ASKS_AHEAD.search(q):
-                needs = "ahead"
-            elif kind in ("name", "person") and _ASKS_ORDER.search(question):
-                needs = "order"
-            return AnswerType(kind, counted, when, needs)
-    return AnswerType(None, None, when)
+            counted = _counted_noun(q) if kind == "count" else None
+            needs, role, event = None, None, frozenset()
+            if kind in ("date", "year"):
+                event = _event_words(question)
+                if kind == "date" and _ASKS_AHEAD.search(q):
+                    needs = "ahead"
+            elif kind in ("name", "person"):
+                role = _role(question)
+                if _ASKS_ORDER.search(question):
+                    needs = "order"
+            return AnswerType(kind, counted, when, needs, role=role, event=event)
+    kinds_of = _KINDS_OF.search(q)
+    noun = _noun_phrase_head(kinds_of.group(1)) if kinds_of else None
+    return AnswerType(None, None, when, noun=noun)
 
 
 def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
     """Rate how well ``sentence`` holds what the question asks for.
 
-    0: it lacks it; 1: it has it; 2: it has a number right before the counted noun.
+    0: it lacks it; 1: it has it; 2: it has a number right before the counted noun, or
+    names the noun of "what kinds of ...".
     """
-    if kind.when and _other_time(kind.when, sentence):
+    if kind.when and _other_time(kind.when, _SAID_WHEN.sub(" ", sentence)):
         return 0
     if kind.needs and not _SAYS[kind.needs].search(sentence):
+        return 0
+    if kind.noun:  # the answerer prefers these when any retrieved sentence has the noun
+        return 2 if kind.noun in terms(sentence) else 1
+    if kind.role and not _holds_role(kind.role, terms(sentence)):
+        return 0
+    if kind.event and _times_another_event(kind.event, terms(sentence)):
         return 0
     k = kind.kind
     patterns = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
@@ -226,6 +293,26 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
             names -= COUNTRY_TERMS
         return int(bool(names))
     return 1
+
+
+def _holds_role(role: tuple[str, str], stems: list[str]) -> bool:
+    """Tell whether the role noun stands within two words of its modifier."""
+    modifier, noun = role
+    return any(s == noun and modifier in stems[max(0, i - 2) : i + 3]
+               for i, s in enumerate(stems))
+
+
+def _times_another_event(asked: frozenset[str], stems: list[str]) -> bool:
+    """Tell whether the sentence dates some other occasion ("the first meeting is next week"
+    for "when does the spending begin"): it names one the question does not, and none of
+    the question's event words."""
+    said = _prefixes(stems)
+    return not _prefixes(asked) & said and bool(said & _OCCASIONS - _prefixes(asked))
+
+
+def _prefixes(stems) -> set[str]:
+    """Stems cut to five letters: "member" meets "membership", a typo's tail is forgiven."""
+    return {s[:5] for s in stems}
 
 
 def _other_time(asked: tuple[str, ...], sentence: str) -> bool:

@@ -5,6 +5,7 @@ import numpy as np
 from qa.compose import Candidate, ExtractiveAnswerer, Weights, rerank
 from qa.retrieve import Passage, Query
 from vectorstore.docstore import StoredChunk
+from vectorstore.load import Article
 
 TEXT = "Ukraine can make 8 million drones a year. Rutte met Zelensky in Kyiv."
 
@@ -122,3 +123,15 @@ def test_a_credit_line_from_outside_the_passages_lifts_its_articles_passage():
     byline.score = 0.8
     order = [p.chunk_id for p in rerank(passages, scored + [byline], Weights())]
     assert order == ["s:0", "x:0"]
+
+
+class ArticleDocs(StubDocs):
+    def article(self, article_id):
+        return Article(article_id, "Title", "Air defense tops the Ukrainian wish list.")
+
+
+def test_a_capital_asked_about_is_mentioned_by_an_article_naming_its_country():
+    answerer = ExtractiveAnswerer(StubEmbedder(), ArticleDocs())
+    # "Kyiv's wish list" is Ukraine's; Moscow is not Ukraine.
+    assert answerer._mentions("a", ["kyiv"], 1) == 1.0
+    assert answerer._mentions("a", ["moscow"], 1) == 0.0

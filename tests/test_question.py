@@ -100,6 +100,47 @@ def test_the_day_a_story_was_reported_does_not_date_the_event():
     assert supplies(when, "The spending begins on Wednesday, Politico reported.") == 1
 
 
+def test_the_week_a_quote_was_said_does_not_time_what_was_said():
+    next_year = answer_type("How much does Ukraine need to close next year's budget gap?")
+    assert supplies(next_year, "This week Zelensky said Ukraine needs $38 billion for the "
+                    "deficit next year.") == 1
+    assert supplies(next_year, "Ukraine needs $38 billion this week.") == 0
+
+
+def test_how_long_something_lasts_is_not_when_it_happens():
+    join = answer_type("When will Ukraine officially become a NATO member?")
+    assert supplies(join, "Allies plan to support Ukraine for the next decade.") == 0
+    assert supplies(join, "Allies plan to admit Ukraine next decade.") == 1
+
+
+def test_a_date_for_another_occasion_does_not_answer_when_something_begins():
+    begin = answer_type("And when is that spending supposed to begin?")
+    assert supplies(begin, "The first meeting on the plan is set to be held next week.") == 0
+    assert supplies(begin, "The spending is set to begin next year.") == 1
+    # A paraphrase without an occasion of its own still answers.
+    join = answer_type("When will Ukraine become a NATO member?")
+    assert supplies(join, "Ukraine is expected to join in 2030.") == 1
+
+
+def test_a_role_with_a_modifier_needs_that_modifier():
+    question = "Who is the finance minister in Norway's government?"
+    finance = answer_type(question)
+    assert finance.role == ("financ", "minist")
+    assert supplies(finance, "Norwegian Prime Minister Jonas Gahr Store attended.",
+                    question) == 0
+    assert supplies(finance, "Norway's finance minister Jens Stoltenberg spoke.", question) == 1
+    assert supplies(finance, "Jens Stoltenberg, minister of finance, spoke.", question) == 1
+    # A country before the role is a name, checked elsewhere, not a modifier.
+    assert answer_type("Who is the Swedish minister?").role is None
+
+
+def test_kinds_of_a_noun_prefer_sentences_that_name_it():
+    kinds = answer_type("What kinds of sanctions did Zelensky call for?")
+    assert kinds.kind is None and kinds.noun == "sanction"
+    assert supplies(kinds, "He wants energy and banking sanctions.") == 2
+    assert supplies(kinds, "Zelensky's call to action serves as a reminder.") == 1
+
+
 def test_follow_up_borrows_the_previous_question():
     history = [Turn("user", "What is Ukraine's defence production potential?"),
                Turn("assistant", "About $35 billion [1].", [{"article_id": "001"}])]

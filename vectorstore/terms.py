@@ -43,6 +43,18 @@ _COUNTRIES = frozenset(
     vietnam thailand indonesia philippines taiwan singapore malaysia kenya ethiopia africa
     algeria morocco tunisia libya sudan lebanon jordan yemen emirates uae soviet""".split())
 
+# A capital stands for its government in the news ("Kyiv's wish list" is Ukraine's), so an
+# article naming the country speaks of the capital asked about. Not indexed as the country:
+# "where did they meet?" must still tell Kyiv from elsewhere in Ukraine.
+_CAPITALS = dict(
+    pair.split(":") for pair in """kyiv:ukraine kiev:ukraine moscow:russia kremlin:russia
+    london:britain paris:france berlin:germany beijing:china tokyo:japan rome:italy
+    madrid:spain warsaw:poland ankara:turkey budapest:hungary stockholm:sweden oslo:norway
+    helsinki:finland copenhagen:denmark tehran:iran minsk:belarus pyongyang:korea
+    seoul:korea delhi:india islamabad:pakistan kabul:afghanistan baghdad:iraq
+    damascus:syria cairo:egypt ottawa:canada canberra:australia""".split()
+)
+
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 _stemmer = snowballstemmer.stemmer("english")
 # The Snowball stemmer keeps its working state on the object: two threads stemming at
@@ -57,6 +69,8 @@ def stem(word: str) -> str:
 
 
 COUNTRY_TERMS = frozenset(stem(c) for c in _COUNTRIES)
+# Stemmed capital -> stemmed country.
+CAPITAL_COUNTRY = {stem(city): stem(country) for city, country in _CAPITALS.items()}
 
 
 def words(text: str) -> list[str]:

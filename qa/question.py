@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vectorstore.terms import COUNTRY_TERMS, STOPWORDS, stem, terms, words
+from vectorstore.terms import COUNTRY_TERMS, STOPWORDS, countries, stem, terms, words
 
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
@@ -52,7 +52,7 @@ _SAYS = {
         r"previously|replaced|replacing|took over|succeed)\b", re.IGNORECASE),
 }
 _PERSON_NOUNS = (
-    r"(?:official|minister|president|premier|spokes\w+|chief|head|leader|secretary|general|"
+    r"(?:official|minister|president|premier|pm|spokes\w+|chief|head|leader|secretary|general|"
     r"author|writer|reporter|journalist|editor|photographer|person|man|woman|ambassador|"
     r"commander|envoy|chair\w*|director|ceo|founder)s?"
 )
@@ -98,9 +98,18 @@ _PLACE = re.compile(
 
 
 @dataclass(frozen=True)
+class Role:
+    """A role asked about, stemmed: "the Italian finance minister" is (minist, financ, itali)."""
+
+    noun: str
+    modifier: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
 class AnswerType:
-    kind: str | None  # count, number, percent, money, date, year, duration, name, person, place,
-    # country, author, photographer or None
+    kind: str | None  # count, number, percent, money, date, year, duration, name, person, org,
+    # place, country, author, photographer or None
     counted: str | None = None  # the noun after "how many", stemmed
     when: tuple[str, ...] = ()  # time qualifiers the answer must share
     # What the answer must also say: "ahead" for a date still to come ("when will ..."),
@@ -108,19 +117,23 @@ class AnswerType:
     needs: str | None = None
     # "What kinds of sanctions": the noun an answer naming kinds of it must contain.
     noun: str | None = None
-    # "Who is the finance minister": the role's modifier and noun, both stemmed.
-    role: tuple[str, str] | None = None
+    # "Who is the finance minister": the roles (any one) an answer's person must hold.
+    roles: tuple[Role, ...] = ()
     # "When did they meet": the event words a date must be attached to.
     event: frozenset[str] = frozenset()
 
 
 # "Which kinds of weapons" asks for kinds of one noun.
 _KINDS_OF = re.compile(r"\b(?:kinds?|types?|sorts?) of ((?:[\w'’-]+ ?)+)")
-# "The finance minister" is not any minister: a role with a modifier needs that modifier.
+# "Who is the finance minister" is answered by a sentence naming a finance minister, not
+# any minister; "the Italian PM" by one naming a prime minister, not just Italy.
 _ROLE = re.compile(
-    r"\b([a-z][\w-]*) (minister|secretary|chancellor|ambassador|commander|envoy|governor|"
-    r"spokes(?:man|woman|person))\b"
+    r"\b(?:([a-z][\w'’-]*) )?(minister|secretary|chancellor|ambassador|commander|envoy|"
+    r"governor|president|premier|spokes(?:man|woman|person)|pm)\b",
+    re.IGNORECASE,
 )
+# Abbreviated roles: capitalised, but not names.
+_ROLE_ABBREVIATIONS = {"pm": ("prime", "minist"), "mp": ("member", "parliament")}
 # Words of a "when" question that time the event rather than name it.
 _TIMING = frozenset(stem(w) for w in (
     "when date day week month year time begin start happen take place held hold due "
@@ -142,17 +155,28 @@ def _noun_phrase_head(phrase: str) -> str | None:
     return stem(head[-1]) if head else None
 
 
-def _role(question: str) -> tuple[str, str] | None:
-    """Return the stemmed (modifier, role) of "the finance minister"; names do not count."""
-    for m in _ROLE.finditer(question):
-        modifier = m.group(1)
-        if modifier in STOPWORDS or modifier in _WH_WORDS:
-            continue
-        modifier_term = terms(modifier)
-        if not modifier_term or modifier_term[0] in COUNTRY_TERMS:
-            continue
-        return modifier_term[0], stem(m.group(2))
-    return None
+def _roles(question: str) -> tuple[Role, ...]:
+    """Return the roles asked about: "the finance minister", "the Italian PM"."""
+    return tuple(_role(question, m) for m in _ROLE.finditer(question))
+
+
+def _role(question: str, m: re.Match) -> Role:
+    # Its country stands just before ("the Italian PM") or after ("minister of Norway").
+    after = re.match(r"\s+(?:of|in|for) ((?:the )?\S+)", question[m.end():])
+    country = countries(" ".join(question[: m.start(2)].split()[-2:])) or countries(
+        after.group(1) if after else "")
+    noun = m.group(2).lower()
+    if noun in _ROLE_ABBREVIATIONS:
+        modifier, noun_stem = _ROLE_ABBREVIATIONS[noun]
+        return Role(noun_stem, modifier, min(country, default=None))
+    word = m.group(1) or ""
+    modifier = terms(word)
+    # "NATO secretary general": an acronym or a capitalised word before a lower-case role
+    # is a name, which the article check already asks for.
+    named = word.isupper() or (word[:1].isupper() and m.group(2)[:1].islower())
+    if not modifier or named or modifier[0] in COUNTRY_TERMS or modifier[0] in _WH_STEMS:
+        return Role(stem(noun), None, min(country, default=None))
+    return Role(stem(noun), modifier[0], min(country, default=None))
 
 
 def _event_words(question: str) -> frozenset[str]:
@@ -201,7 +225,10 @@ _RULES: list[tuple[str, str]] = [
      r"(?:date|day|month|time)\b|\bon what date\b", "date"),
     (r"\b(?:what|which|in what|in which) (?:country|nation)\b", "country"),
     (r"\b(?:what|which)(?:'s| is| was)? (?:the )?name of (?:the |that |this )?(?:\w+ ){0,3}"
-     + _PERSON_NOUNS + r"\b|\bwhich " + _PERSON_NOUNS + r"\b", "person"),
+     + _PERSON_NOUNS + r"\b|\bwhich (?:[\w-]+ ){0,2}" + _PERSON_NOUNS + r"\b", "person"),
+    # Companies and papers have names, and a country is not one.
+    (r"\b(?:what|which) (?:[\w-]+ ){0,2}(?:compan(?:y|ies)|firms?|manufacturers?|"
+     r"newspapers?|outlets?|organi[sz]ations?)\b", "org"),
     (r"^(?:and )?where\b|\b(?:what|which) (?:city|country|town|capital|place|venue)\b|"
      r"\bin what (?:city|country|town)\b", "place"),
     (r"^(?:and )?who\b|\bwhose\b|\bwhat(?:'s| is) (?:his|her|their|the) name\b|^name\b|"
@@ -220,9 +247,10 @@ def entities(question: str) -> list[str]:
     found = []
     for m in re.finditer(r"\b[A-Z][\w’'-]*", question):
         word = m.group().lower().replace("’", "'").removesuffix("'s")
-        if m.start() == 0 or word in STOPWORDS or word in _WH_WORDS:
+        if m.start() == 0 or word in STOPWORDS or word in _WH_WORDS or (
+                word in _ROLE_ABBREVIATIONS):
             continue
-        found.append(stem(word))
+        found += terms(word)  # "Swedish" is Sweden, as in the index
     return list(dict.fromkeys(found))
 
 
@@ -232,23 +260,24 @@ def answer_type(question: str) -> AnswerType:
     for pattern, kind in _RULES:
         if re.search(pattern, q):
             counted = _counted_noun(q) if kind == "count" else None
-            needs, role, event = None, None, frozenset()
+            needs, roles, event = None, (), frozenset()
             if kind in ("date", "year"):
                 event = _event_words(question)
                 if kind == "date" and _ASKS_AHEAD.search(q):
                     needs = "ahead"
             elif kind in ("name", "person"):
-                role = _role(question)
+                roles = _roles(question)
                 if _ASKS_ORDER.search(question):
                     needs = "order"
-            return AnswerType(kind, counted, when, needs, role=role, event=event)
+            return AnswerType(kind, counted, when, needs, roles=roles, event=event)
     kinds_of = _KINDS_OF.search(q)
     noun = _noun_phrase_head(kinds_of.group(1)) if kinds_of else None
     return AnswerType(None, None, when, noun=noun)
 
 
-def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
-    """Rate how well ``sentence`` holds what the question asks for.
+def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "") -> int:
+    """Rate how well ``sentence`` holds what the question asks for; ``known`` is context
+    the conversation already gave (its names are not the answer either).
 
     0: it lacks it; 1: it has it; 2: it has a number right before the counted noun, or
     names the noun of "what kinds of ...".
@@ -259,7 +288,7 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
         return 0
     if kind.noun:  # the answerer prefers these when any retrieved sentence has the noun
         return 2 if kind.noun in terms(sentence) else 1
-    if kind.role and not _holds_role(kind.role, terms(sentence)):
+    if kind.roles and not any(_holds_role(role, sentence) for role in kind.roles):
         return 0
     if kind.event and _times_another_event(kind.event, terms(sentence)):
         return 0
@@ -270,6 +299,10 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
         return 1
     if k in CREDIT_KINDS:
         return 2 if _CREDIT_LINE[k].match(sentence) else 0
+    if k in _QUANTITIES:
+        if _about_another_country(question, sentence):
+            return 0
+        sentence = _without_given_numbers(question, sentence)
     if k == "date":
         sentence = _REPORT_DATE.sub(" ", sentence)
     if k in patterns:
@@ -278,28 +311,57 @@ def supplies(kind: AnswerType, sentence: str, question: str = "") -> int:
         return int(bool(_NUMBER.search(sentence)))
     if k == "count":
         return _counts(kind.counted, sentence)
-    asked = {stem(w) for w in words(question)}
+    asked = {stem(w) for w in words(f"{question} {known}")} | set(terms(f"{question} {known}"))
     if k == "place":
         places = (m.group(1) for m in _PLACE.finditer(sentence))
         return int(any(stem(p.lower()) not in asked for p in places))
     if k == "country":
-        return int(bool((set(terms(sentence)) & COUNTRY_TERMS) - set(terms(question))))
-    if k in ("name", "person"):
+        return int(bool((set(terms(sentence)) & COUNTRY_TERMS) - asked))
+    if k in ("name", "person", "org"):
         # A capital at the very start only marks the sentence, not a name.
         names = {t for m in _NAME.finditer(sentence) if m.start() > 2
                  for part in m.group().split("-") if part[:1].isupper() for t in terms(part)}
-        names -= asked | set(terms(question)) | _NOT_NAMES
-        if k == "person":  # a country is not who was asked about
+        names -= asked | _NOT_NAMES
+        if k != "name":  # a country is not the person or company asked about
             names -= COUNTRY_TERMS
         return int(bool(names))
     return 1
 
 
-def _holds_role(role: tuple[str, str], stems: list[str]) -> bool:
-    """Tell whether the role noun stands within two words of its modifier."""
-    modifier, noun = role
-    return any(s == noun and modifier in stems[max(0, i - 2) : i + 3]
-               for i, s in enumerate(stems))
+_QUANTITIES = frozenset({"count", "number", "percent", "money"})
+_DIGITS = re.compile(r"\d[\d,.]*\d|\d")
+
+
+def _about_another_country(question: str, sentence: str) -> bool:
+    """Tell whether a figure is about other countries than the ones asked about: the
+    sentence names countries, but not every one the question names ("the US gave $15bn"
+    for Germany's aid). A sentence naming none ("his country needs ...") may still answer."""
+    said = countries(sentence)
+    return bool(said) and bool(countries(question) - said)
+
+
+def _without_given_numbers(question: str, sentence: str) -> str:
+    """Blank out the numbers the question itself gives: "how much of the $50bn" is not
+    answered by a sentence whose only figure is that $50bn."""
+    given = {n.replace(",", "") for n in _DIGITS.findall(question)}
+    if not given:
+        return sentence
+    return _DIGITS.sub(lambda m: " " if m.group().replace(",", "") in given else m.group(),
+                       sentence)
+
+
+def _holds_role(role: Role, sentence: str) -> bool:
+    """Tell whether the sentence names the role (within two words of its modifier, if it
+    has one), and not only for other countries than the role's."""
+    said = countries(sentence)
+    if role.country and said and role.country not in said:
+        return False
+    spelled = []
+    for s in terms(sentence):
+        spelled += _ROLE_ABBREVIATIONS.get(s, (s,))
+    return any(s == role.noun and (role.modifier is None
+                                   or role.modifier in spelled[max(0, i - 2) : i + 3])
+               for i, s in enumerate(spelled))
 
 
 def _times_another_event(asked: frozenset[str], stems: list[str]) -> bool:

@@ -2,7 +2,7 @@ import pytest
 
 from qa.condense import Turn, condense
 from qa.decompose import split_question
-from qa.question import answer_type, supplies
+from qa.question import Role, answer_type, entities, supplies
 
 
 @pytest.mark.parametrize(
@@ -125,13 +125,33 @@ def test_a_date_for_another_occasion_does_not_answer_when_something_begins():
 def test_a_role_with_a_modifier_needs_that_modifier():
     question = "Who is the finance minister in Norway's government?"
     finance = answer_type(question)
-    assert finance.role == ("financ", "minist")
+    assert finance.roles == (Role("minist", "financ", "norway"),)
     assert supplies(finance, "Norwegian Prime Minister Jonas Gahr Store attended.",
                     question) == 0
     assert supplies(finance, "Norway's finance minister Jens Stoltenberg spoke.", question) == 1
     assert supplies(finance, "Jens Stoltenberg, minister of finance, spoke.", question) == 1
-    # A country before the role is a name, checked elsewhere, not a modifier.
-    assert answer_type("Who is the Swedish minister?").role is None
+    assert supplies(finance, "Sweden's minister of finance Elisabeth Svantesson spoke.",
+                    question) == 0
+    # A country or an acronym before the role is a name, checked elsewhere, not a modifier.
+    assert answer_type("Who is the Swedish minister?").roles == (Role("minist", None, "sweden"),)
+    assert answer_type("Who is NATO's secretary general?").roles == (Role("secretari"),)
+
+
+def test_a_role_needs_a_sentence_naming_it_and_pm_is_prime_minister():
+    question = "What's the name of the Italian PM who was at the meeting?"
+    pm = answer_type(question)
+    assert pm.kind == "person" and pm.roles == (Role("minist", "prime", "itali"),)
+    assert supplies(pm, "Zelensky met leaders of Germany, Italy and Poland, and Mark Rutte.",
+                    question) == 0
+    # Another country's prime minister is not the one asked about.
+    assert supplies(pm, "Danish Prime Minister Mette Frederiksen attended.", question) == 0
+    assert supplies(pm, "Italian Prime Minister Giorgia Meloni attended.", question) == 1
+    assert supplies(pm, "Italy's PM Giorgia Meloni attended.", question) == 1
+    # Of two roles asked about, a sentence naming either may answer.
+    both = answer_type("Name the British PM who signed and the Norwegian PM who met him.")
+    assert supplies(both, "Norwegian Prime Minister Jonas Gahr Store met him.") == 1
+    # "PM" is a role, not a name the article must contain.
+    assert entities("Who is the Swedish PM?") == ["sweden"]
 
 
 def test_kinds_of_a_noun_prefer_sentences_that_name_it():
@@ -167,3 +187,36 @@ def test_multi_part_questions_split():
         "How many drones can Ukraine make?", "which Iranian drones does Russia use?"]
     assert split_question("Who met Rutte and Zelensky in Kyiv?") == [
         "Who met Rutte and Zelensky in Kyiv?"]
+
+
+def test_a_company_asked_for_is_not_a_country():
+    question = "Which Chinese companies did Zelensky name as helping Russia?"
+    org = answer_type(question)
+    assert org.kind == "org"
+    assert supplies(org, "Russia is backed by North Korea, Iran and Chinese companies.",
+                    question) == 0
+    assert supplies(org, "He named Chinese firms such as Huawei.", question) == 1
+
+
+def test_another_countrys_figure_does_not_answer_for_the_country_asked_about():
+    question = "How much military aid has Germany given Ukraine?"
+    money = answer_type(question)
+    assert supplies(money, "The US alone has given Ukraine over $15 billion.", question) == 0
+    assert supplies(money, "Germany has given Ukraine $5 billion.", question) == 1
+    assert supplies(money, "Germany and the US gave Ukraine $5 billion.", question) == 1
+
+
+def test_a_figure_the_question_gives_does_not_answer_it():
+    question = "How much of the planned $50 billion a year will allies pay?"
+    money = answer_type(question)
+    assert supplies(money, "Ukraine plans to invest up to $50 billion per year.", question) == 0
+    assert supplies(money, "Allies will pay $20 billion a year of the $50 billion.",
+                    question) == 1
+
+
+def test_names_the_conversation_already_gave_are_not_the_answer():
+    kind = answer_type("Who talked about it in Kyiv?")
+    sentence = "By integrating the PURL programme, Kyiv builds an ecosystem."
+    assert supplies(kind, sentence, "Who talked about it in Kyiv?") == 1
+    assert supplies(kind, sentence, "Who talked about it in Kyiv?",
+                    known="What is the PURL programme? Who talked about it in Kyiv?") == 0

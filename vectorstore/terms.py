@@ -71,6 +71,20 @@ def stem(word: str) -> str:
 COUNTRY_TERMS = frozenset(stem(c) for c in _COUNTRIES)
 # Stemmed capital -> stemmed country.
 CAPITAL_COUNTRY = {stem(city): stem(country) for city, country in _CAPITALS.items()}
+# One country under several names ("the UK", "Britain"), for comparing which one a sentence
+# is about; the index keeps the words as written.
+_SAME_COUNTRY = {"uk": "britain", "england": "britain", "us": "america", "usa": "america"}
+
+
+def countries(text: str) -> set[str]:
+    """The countries ``text`` names (by name, demonym or abbreviation), one term each."""
+    found = set(terms(text)) & COUNTRY_TERMS
+    if "us" in found and not _US.search(text):  # "told us" names no country
+        found.discard("us")
+    return {_SAME_COUNTRY.get(c, c) for c in found}
+
+
+_US = re.compile(r"\bU\.?S\.?(?:A\.?)?\b")
 
 
 def words(text: str) -> list[str]:

@@ -14,3 +14,18 @@ def test_false_refusals_are_capped_per_store_not_only_pooled():
     assert acc == (98 + 5) / 105
     _, threshold, worst = sweep(rows)
     assert threshold <= 0.4 and worst == 0.0  # 0.5 would abstain more, but refuse on "s"
+
+
+def test_equally_accurate_weights_are_split_by_how_often_the_expected_article_comes_first(
+        monkeypatch):
+    import qa.calibrate as calibrate
+
+    monkeypatch.setattr(calibrate, "GRID", {"dense": [0.5, 0.6]})
+
+    def outcomes(answerer, prepared, weights):
+        # Both points answer everything right; only dense=0.6 ranks the expected article first.
+        return [(True, 0.9, True, "s", weights.dense == 0.6)] * 4
+
+    monkeypatch.setattr(calibrate, "_outcomes", outcomes)
+    weights, acc = calibrate.search(None, [])
+    assert acc == 1.0 and weights.dense == 0.6

@@ -44,7 +44,7 @@ eval: setup
 	$(PY) -m qa.eval tests/fixtures/seeds.jsonl --out reports/eval
 
 calibrate: setup
-	$(PY) -m qa.calibrate tests/fixtures/seeds.jsonl tests/fixtures/seeds-b.jsonl
+	$(PY) -m qa.calibrate tests/fixtures/seeds.jsonl tests/fixtures/seeds-b.jsonl tests/fixtures/seeds-c.jsonl
 
 bench: setup
 	$(PY) -m bench

@@ -39,6 +39,11 @@ _NOT_NAMES = frozenset(stem(w) for w in (
 _ASKS_AHEAD = re.compile(
     r"\bwhen (?:will|would|shall)\b|\b(?:supposed|due|expected|scheduled|set|going|planned) "
     r"to (?:begin|start|happen|take place|open|end|finish|close|launch|come)\b")
+# "Which country hosts the next summit?" is not answered by the one that was held.
+_ASKS_NEXT = re.compile(r"\b(?:the|its|their) next\b|\bafter the one\b|\bupcoming\b")
+_ASKS_WEEKDAY = re.compile(r"\bday of the week\b")
+# "What day did Politico publish its story?" is answered by the day it reported.
+_ABOUT_A_REPORT = frozenset(stem(w) for w in "report story article publish put wrote".split())
 # "Who was secretary general before Rutte?" is not answered by a sentence naming Rutte.
 _ASKS_ORDER = re.compile(
     r"\b(?:before|after) [A-Z]|\b(?:predecessor|successor|preceded|succeeded)\b")
@@ -47,6 +52,8 @@ _SAYS = {
         r"\b(?:will|shall|to be|next|coming|upcoming|due|expected|scheduled|planned|plans?|"
         r"set to|intends?|from (?:19|20)\d\d|by (?:the end of )?(?:19|20)\d\d|starting|"
         r"beginning|later this)\b", re.IGNORECASE),
+    "weekday": re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                          re.IGNORECASE),
     "order": re.compile(
         r"\b(?:before|after|preceded|succeeded|predecessor|successor|former|previous|"
         r"previously|replaced|replacing|took over|succeed)\b", re.IGNORECASE),
@@ -263,12 +270,16 @@ def answer_type(question: str) -> AnswerType:
             needs, roles, event = None, (), frozenset()
             if kind in ("date", "year"):
                 event = _event_words(question)
-                if kind == "date" and _ASKS_AHEAD.search(q):
+                if kind == "date" and _ASKS_WEEKDAY.search(q):
+                    needs = "weekday"
+                elif kind == "date" and _ASKS_AHEAD.search(q):
                     needs = "ahead"
             elif kind in ("name", "person"):
                 roles = _roles(question)
                 if _ASKS_ORDER.search(question):
                     needs = "order"
+            if needs is None and kind in _OCCASION_KINDS and _ASKS_NEXT.search(q):
+                needs = "ahead"
             return AnswerType(kind, counted, when, needs, roles=roles, event=event)
     kinds_of = _KINDS_OF.search(q)
     noun = _noun_phrase_head(kinds_of.group(1)) if kinds_of else None
@@ -303,7 +314,7 @@ def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "
         if _about_another_country(question, sentence):
             return 0
         sentence = _without_given_numbers(question, sentence)
-    if k == "date":
+    if k == "date" and not kind.event & _ABOUT_A_REPORT:
         sentence = _REPORT_DATE.sub(" ", sentence)
     if k in patterns:
         return int(bool(patterns[k].search(sentence)))
@@ -329,6 +340,8 @@ def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "
 
 
 _QUANTITIES = frozenset({"count", "number", "percent", "money"})
+# Kinds of answer that can be about the next occasion ("where is the next summit?").
+_OCCASION_KINDS = frozenset({"date", "year", "place", "country", "name", "person", "org"})
 _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 
 
@@ -384,8 +397,11 @@ def _other_time(asked: tuple[str, ...], sentence: str) -> bool:
 
 
 def _time_key(phrase: str) -> str:
-    first = phrase.lower().split()[0]
-    return "periodic" if first in _PERIODIC else phrase.lower()
+    """"Each year" and "annually" are one time; "per month" is another."""
+    words_ = phrase.lower().split()
+    if words_ == ["annually"]:
+        return "periodic year"
+    return f"periodic {words_[-1]}" if words_[0] in _PERIODIC else phrase.lower()
 
 
 def _counts(noun: str | None, sentence: str) -> int:

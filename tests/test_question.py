@@ -220,3 +220,30 @@ def test_names_the_conversation_already_gave_are_not_the_answer():
     assert supplies(kind, sentence, "Who talked about it in Kyiv?") == 1
     assert supplies(kind, sentence, "Who talked about it in Kyiv?",
                     known="What is the PURL programme? Who talked about it in Kyiv?") == 0
+
+
+def test_the_next_occasion_needs_a_sentence_that_looks_ahead():
+    host = answer_type("Which country is hosting the NATO summit after the one in The Hague?")
+    assert host.needs == "ahead"
+    assert supplies(host, "During the summit in The Hague, Russia's attacks went on.",
+                    "Which country is hosting the NATO summit after the one in The Hague?") == 0
+    assert supplies(host, "Turkey will host the next summit.",
+                    "Which country is hosting the NATO summit after the one in The Hague?") == 1
+
+
+def test_a_day_of_the_week_needs_a_weekday_and_a_reports_day_is_its_date():
+    question = "What day of the week did Politico publish its story on the plan?"
+    day = answer_type(question)
+    assert supplies(day, "The first meeting on the plan is set to be held next week.") == 0
+    assert supplies(day, "NATO has a plan, Politico reported on Wednesday.") == 1
+    # When the event asked about is not the report, the report's day still does not date it.
+    assert supplies(answer_type("What day of the week do the talks begin?"),
+                    "NATO has a plan, Politico reported on Wednesday.") == 0
+
+
+def test_a_rate_per_month_is_not_a_rate_per_year():
+    monthly = answer_type("How many drones does Ukraine build per month?")
+    assert supplies(monthly, "Ukraine can produce 8 million drones each year.") == 0
+    assert supplies(monthly, "Ukraine builds 200,000 drones a month.") == 2  # by the noun
+    assert supplies(answer_type("How many drones does Ukraine make annually?"),
+                    "Ukraine can produce 8 million drones each year.") == 2

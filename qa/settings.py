@@ -32,6 +32,9 @@ class Settings:
     )
     chroma_host: str | None = field(default=None, metadata={"doc": "Chroma server host"})
     chroma_port: int | None = field(default=None, metadata={"doc": "Chroma server port"})
+    chroma_timeout_s: float = field(
+        default=10.0, metadata={"doc": "time limit of each Chroma server request"}
+    )
     collection: str = field(default="articles", metadata={"doc": "Chroma collection name"})
     api_key: str | None = field(
         default=None, metadata={"doc": "X-API-Key required on corpus-changing endpoints"}
@@ -82,6 +85,8 @@ class Settings:
             raise ConfigError(f"QA_EMBED_PRECISION must be one of {', '.join(PRECISIONS)}")
         if self.unverified not in UNVERIFIED_POLICIES:
             raise ConfigError(f"QA_UNVERIFIED must be one of {', '.join(UNVERIFIED_POLICIES)}")
+        if self.chroma_timeout_s <= 0:
+            raise ConfigError("QA_CHROMA_TIMEOUT_S must be a positive number of seconds")
         if (self.chroma_host is None) != (self.chroma_port is None):
             raise ConfigError("set both QA_CHROMA_HOST and QA_CHROMA_PORT, or neither")
 

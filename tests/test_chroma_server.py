@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -99,6 +101,73 @@ def test_the_app_answers_from_a_chroma_server(chroma, settings):
     assert svc.store.count() == svc.docs.count_chunks()
     assert "4,512" not in client.post("/ask", json={"question": NEW_QUESTION}).get_json()["answer"]
     svc.close()
+
+
+class StallingProxy:
+    """Forwards TCP to a Chroma server; while ``stalled`` is set, holds back its replies."""
+
+    def __init__(self, target: int):
+        self.target = target
+        self.stalled = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, True), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, is_reply: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                while is_reply and self.stalled.is_set():
+                    time.sleep(0.05)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_hung_chroma_server_is_a_503_within_the_timeout_not_a_hung_request(chroma, settings):
+    proxy = StallingProxy(chroma)
+    app = create_app(
+        settings.replace(chroma_host="127.0.0.1", chroma_port=proxy.port, chroma_timeout_s=1.0,
+                         collection=f"hang_{uuid.uuid4().hex[:8]}"),
+        embedder_factory=FakeEmbedder,
+    )
+    client = app.test_client()
+    try:
+        assert "8 million" in client.post("/ask", json={"question": QUESTION}).get_json()["answer"]
+        proxy.stalled.set()
+        got = {}
+        asking = threading.Thread(
+            target=lambda: got.update(r=client.post("/ask", json={"question": QUESTION})),
+            daemon=True)
+        asking.start()
+        asking.join(15)
+        assert not asking.is_alive(), "the request hangs with the Chroma server"
+        response = got["r"]
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "store_unavailable"
+        assert client.get("/readyz").status_code == 503
+        proxy.stalled.clear()
+        # The service recovers by itself once the server answers again.
+        assert "8 million" in client.post("/ask", json={"question": QUESTION}).get_json()["answer"]
+    finally:
+        proxy.stalled.clear()
+        proxy.close()
+        app.extensions["qa"].close()
 
 
 def test_ingest_in_one_process_while_two_others_answer(chroma, tmp_path: Path):

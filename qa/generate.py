@@ -6,6 +6,7 @@ verified claims with ``qa.cite.render``, so markers and citations always agree.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from qa.cite import MARKER, Claim, citation_problems, render
 from qa.compose import ABSTAIN_TEXT, SentenceVectors
 from qa.condense import Standalone, Turn, condense, is_follow_up
+from qa.decompose import split_question
 from qa.errors import ConfigError, ModelError
 from qa.models import ChatModel, Message, text_of
 from qa.retrieve import Passage
@@ -261,6 +263,20 @@ def _timeout() -> ModelError:
 # -- the generative read path -------------------------------------------------------------
 
 
+def search_parts(retriever: Any, text: str, k: int, boost: frozenset[str]) -> list[Passage]:
+    """Retrieve for each part of a multi-part question and interleave the results, so the
+    model reads passages for every part, not ``k`` for whichever part dominates the query."""
+    found = [retriever.search(retriever.prepare(part), k, boost=boost)
+             for part in split_question(text)]
+    merged, seen = [], set()
+    for group in itertools.zip_longest(*found):
+        for passage in group:
+            if passage is not None and passage.chunk_id not in seen:
+                seen.add(passage.chunk_id)
+                merged.append(passage)
+    return merged[:k]
+
+
 def generative_events(service: Any, request: Any, stream: bool) -> Iterator[tuple[str, dict]]:
     """Answer ``request`` with the configured model as events: retrieval, token*, final.
 
@@ -279,10 +295,8 @@ def generative_events(service: Any, request: Any, stream: bool) -> Iterator[tupl
             standalone = Standalone(text, text != request.question, standalone.carried_articles)
         except ModelError as exc:  # the rule-based rewrite stands
             log.warning("condensing with the model failed (%s); using the rules", exc.code)
-    retriever = service.retriever
-    query = retriever.prepare(standalone.text)
-    passages = retriever.search(query, service.settings.top_k,
-                                boost=standalone.carried_articles)
+    passages = search_parts(service.retriever, standalone.text, service.settings.top_k,
+                            standalone.carried_articles)
     retrieved_at = time.perf_counter()
     yield "retrieval", {"passages": [p.to_json() for p in passages]}
 

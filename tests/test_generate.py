@@ -95,6 +95,17 @@ def test_prompt_carries_numbered_passages(make_app, openai_stub):
     assert data["model"] == "openai:stub-model" and data["degraded"] is False
 
 
+def test_a_multi_part_question_gives_the_model_passages_for_every_part(make_app, openai_stub):
+    openai_stub.responder = cite_first()
+    # Two passages: one query for the whole question fills both with the E5 talks.
+    app = make_app(top_k=2)
+    data = ask(app, "What is the PURL programme, and which Iranian drone type came up at "
+                    "the E5 talks?")
+    sent = " ".join(passages(openai_stub.requests[-1]).values())
+    assert "PURL" in sent and "Shahed" in sent
+    assert len(data["retrieved"]) == 2
+
+
 def test_an_article_cannot_break_out_of_its_fence(make_app):
     app = make_app()
     svc = app.extensions["qa"]

@@ -20,7 +20,7 @@ from qa.question import CREDIT_KINDS, answer_type, entities, supplies
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
-from vectorstore.terms import CAPITAL_COUNTRY, terms
+from vectorstore.terms import CAPITAL_COUNTRY, same_country, terms
 
 ABSTAIN_TEXT = (
     "The articles don't say. I could not find this in the indexed news articles, "
@@ -255,13 +255,13 @@ class ExtractiveAnswerer:
         return chosen
 
     def _mentions(self, article_id: str, names: list[str], version: int) -> float:
-        """Share of ``names`` found in the article (by stem, a 5-letter prefix, or for a
-        capital, its country)."""
+        """Share of ``names`` found in the article (by stem, a 5-letter prefix, another name
+        of the same country, or for a capital, its country)."""
         if not names:
             return 1.0
         vocab = self._article_vocab(article_id, version)
         return sum(n in vocab or n[:5] in vocab or CAPITAL_COUNTRY.get(n) in vocab
-                   for n in names) / len(names)
+                   or bool(same_country(n) & vocab) for n in names) / len(names)
 
     def _article_vocab(self, article_id: str, version: int) -> frozenset[str]:
         """An article's stems and stem prefixes, cached per corpus version."""

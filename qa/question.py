@@ -144,7 +144,7 @@ _ROLE_ABBREVIATIONS = {"pm": ("prime", "minist"), "mp": ("member", "parliament")
 # Words of a "when" question that time the event rather than name it.
 _TIMING = frozenset(stem(w) for w in (
     "when date day week month year time begin start happen take place held hold due "
-    "supposed expected scheduled set going officially last").split())
+    "supposed expected scheduled set going officially last next upcoming coming").split())
 
 # Occasions a sentence may date instead of the event asked about.
 _OCCASIONS = frozenset(stem(w)[:5] for w in (

@@ -135,3 +135,14 @@ def test_a_capital_asked_about_is_mentioned_by_an_article_naming_its_country():
     # "Kyiv's wish list" is Ukraine's; Moscow is not Ukraine.
     assert answerer._mentions("a", ["kyiv"], 1) == 1.0
     assert answerer._mentions("a", ["moscow"], 1) == 0.0
+
+
+class UKDocs(StubDocs):
+    def article(self, article_id):
+        return Article(article_id, "Title", "The UK and Ukraine signed a deal.")
+
+
+def test_a_country_asked_about_by_another_of_its_names_is_mentioned():
+    answerer = ExtractiveAnswerer(StubEmbedder(), UKDocs())
+    assert answerer._mentions("a", ["britain"], 1) == 1.0  # "the British PM"
+    assert answerer._mentions("a", ["america"], 1) == 0.0

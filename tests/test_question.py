@@ -229,6 +229,10 @@ def test_the_next_occasion_needs_a_sentence_that_looks_ahead():
                     "Which country is hosting the NATO summit after the one in The Hague?") == 0
     assert supplies(host, "Turkey will host the next summit.",
                     "Which country is hosting the NATO summit after the one in The Hague?") == 1
+    # "Next week" looks ahead, but it dates a meeting, not the summit asked about.
+    summit = answer_type("When is the next NATO summit?")
+    assert supplies(summit, "The first meeting on the plan is set to be held next week.") == 0
+    assert supplies(summit, "The next summit will be held in July.") == 1
 
 
 def test_a_day_of_the_week_needs_a_weekday_and_a_reports_day_is_its_date():

@@ -76,6 +76,12 @@ CAPITAL_COUNTRY = {stem(city): stem(country) for city, country in _CAPITALS.item
 _SAME_COUNTRY = {"uk": "britain", "england": "britain", "us": "america", "usa": "america"}
 
 
+def same_country(term: str) -> set[str]:
+    """Every term naming the same country as ``term`` ("britain" -> {"britain", "uk", ...})."""
+    canonical = _SAME_COUNTRY.get(term, term)
+    return {canonical} | {k for k, v in _SAME_COUNTRY.items() if v == canonical}
+
+
 def countries(text: str) -> set[str]:
     """The countries ``text`` names (by name, demonym or abbreviation), one term each."""
     found = set(terms(text)) & COUNTRY_TERMS

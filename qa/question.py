@@ -168,22 +168,23 @@ def _roles(question: str) -> tuple[Role, ...]:
 
 
 def _role(question: str, m: re.Match) -> Role:
-    # Its country stands just before ("the Italian PM") or after ("minister of Norway").
+    """Read one role match: its noun, its modifier word, and the country it belongs to."""
+    # The country stands just before ("the Italian PM") or after ("minister of Norway").
     after = re.match(r"\s+(?:of|in|for) ((?:the )?\S+)", question[m.end():])
-    country = countries(" ".join(question[: m.start(2)].split()[-2:])) or countries(
-        after.group(1) if after else "")
+    country = min(countries(" ".join(question[: m.start(2)].split()[-2:]))
+                  or countries(after.group(1) if after else ""), default=None)
     noun = m.group(2).lower()
     if noun in _ROLE_ABBREVIATIONS:
         modifier, noun_stem = _ROLE_ABBREVIATIONS[noun]
-        return Role(noun_stem, modifier, min(country, default=None))
+        return Role(noun_stem, modifier, country)
     word = m.group(1) or ""
     modifier = terms(word)
     # "NATO secretary general": an acronym or a capitalised word before a lower-case role
     # is a name, which the article check already asks for.
     named = word.isupper() or (word[:1].isupper() and m.group(2)[:1].islower())
     if not modifier or named or modifier[0] in COUNTRY_TERMS or modifier[0] in _WH_STEMS:
-        return Role(stem(noun), None, min(country, default=None))
-    return Role(stem(noun), modifier[0], min(country, default=None))
+        return Role(stem(noun), None, country)
+    return Role(stem(noun), modifier[0], country)
 
 
 def _event_words(question: str) -> frozenset[str]:
@@ -397,7 +398,7 @@ def _other_time(asked: tuple[str, ...], sentence: str) -> bool:
 
 
 def _time_key(phrase: str) -> str:
-    """"Each year" and "annually" are one time; "per month" is another."""
+    """Key a time phrase: "each year" and "annually" are one time, "per month" another."""
     words_ = phrase.lower().split()
     if words_ == ["annually"]:
         return "periodic year"

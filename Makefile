@@ -36,12 +36,16 @@ lint: setup
 test: setup browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m qa.eval tests/fixtures/seeds.jsonl --out reports/eval
+	$(PY) -m qa.eval tests/fixtures/holdout.jsonl --out reports/eval-holdout \
+		--thresholds tests/fixtures/holdout-thresholds.json
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 eval: setup
 	$(PY) -m qa.eval tests/fixtures/seeds.jsonl --out reports/eval
+	$(PY) -m qa.eval tests/fixtures/holdout.jsonl --out reports/eval-holdout \
+		--thresholds tests/fixtures/holdout-thresholds.json
 
 calibrate: setup
 	$(PY) -m qa.calibrate tests/fixtures/seeds.jsonl tests/fixtures/seeds-b.jsonl tests/fixtures/seeds-c.jsonl

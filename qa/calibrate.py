@@ -83,6 +83,12 @@ def _outcomes(answerer, prepared, weights: Weights):
     return rows
 
 
+def _first_rate(rows) -> float:
+    """Share of answerable fixtures whose best sentence comes from an expected article."""
+    firsts = [row[4] for row in rows if row[2]]
+    return sum(firsts) / max(len(firsts), 1)
+
+
 def sweep(rows) -> tuple[float, float, float]:
     """Return the threshold with the best accuracy whose false refusals stay in bounds."""
     best = (-1.0, 0.0, 0.0)
@@ -119,8 +125,7 @@ def search(answerer, prepared) -> tuple[Weights, float]:
         weights = replace(Weights(), **dict(zip(keys, values, strict=True)))
         rows = _outcomes(answerer, prepared, weights)
         acc, threshold, _ = sweep([row[:4] for row in rows])
-        firsts = [row[4] for row in rows if row[2]]
-        key = (round(acc, 6), sum(firsts) / max(len(firsts), 1))
+        key = (round(acc, 6), _first_rate(rows))
         if key > best_key:
             best_key, best_weights = key, replace(weights, threshold=threshold)
     return best_weights, best_key[0]
@@ -140,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         answerer, found = prepare(fixtures, data_dir)
         prepared += found
     weights, acc = search(answerer, prepared)
-    firsts = [row[4] for row in _outcomes(answerer, prepared, weights) if row[2]]
+    first = _first_rate(_outcomes(answerer, prepared, weights))
     print(f"fitted on all {len(prepared)} fixtures: accuracy {acc:.3f}, expected article "
-          f"first {sum(firsts) / max(len(firsts), 1):.3f}")
+          f"first {first:.3f}")
     print(json.dumps(asdict(weights), indent=2))
 
     shuffled = prepared[:]

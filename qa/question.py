@@ -128,6 +128,9 @@ class AnswerType:
     roles: tuple[Role, ...] = ()
     # "When did they meet": the event words a date must be attached to.
     event: frozenset[str] = frozenset()
+    # For a figure: the countries the question asks about, and the numbers it gives itself.
+    countries: frozenset[str] = frozenset()
+    given: frozenset[str] = frozenset()
 
 
 # "Which kinds of weapons" asks for kinds of one noun.
@@ -281,7 +284,12 @@ def answer_type(question: str) -> AnswerType:
                     needs = "order"
             if needs is None and kind in _OCCASION_KINDS and _ASKS_NEXT.search(q):
                 needs = "ahead"
-            return AnswerType(kind, counted, when, needs, roles=roles, event=event)
+            asked_countries, given = frozenset(), frozenset()
+            if kind in _QUANTITIES:
+                asked_countries = frozenset(countries(question))
+                given = frozenset(n.replace(",", "") for n in _DIGITS.findall(question))
+            return AnswerType(kind, counted, when, needs, roles=roles, event=event,
+                              countries=asked_countries, given=given)
     kinds_of = _KINDS_OF.search(q)
     noun = _noun_phrase_head(kinds_of.group(1)) if kinds_of else None
     return AnswerType(None, None, when, noun=noun)
@@ -312,9 +320,9 @@ def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "
     if k in CREDIT_KINDS:
         return 2 if _CREDIT_LINE[k].match(sentence) else 0
     if k in _QUANTITIES:
-        if _about_another_country(question, sentence):
+        if _about_another_country(kind.countries, sentence):
             return 0
-        sentence = _without_given_numbers(question, sentence)
+        sentence = _without_given_numbers(kind.given, sentence)
     if k == "date" and not kind.event & _ABOUT_A_REPORT:
         sentence = _REPORT_DATE.sub(" ", sentence)
     if k in patterns:
@@ -346,18 +354,19 @@ _OCCASION_KINDS = frozenset({"date", "year", "place", "country", "name", "person
 _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 
 
-def _about_another_country(question: str, sentence: str) -> bool:
+def _about_another_country(asked: frozenset[str], sentence: str) -> bool:
     """Tell whether a figure is about other countries than the ones asked about: the
     sentence names countries, but not every one the question names ("the US gave $15bn"
     for Germany's aid). A sentence naming none ("his country needs ...") may still answer."""
+    if not asked:
+        return False
     said = countries(sentence)
-    return bool(said) and bool(countries(question) - said)
+    return bool(said) and bool(asked - said)
 
 
-def _without_given_numbers(question: str, sentence: str) -> str:
+def _without_given_numbers(given: frozenset[str], sentence: str) -> str:
     """Blank out the numbers the question itself gives: "how much of the $50bn" is not
     answered by a sentence whose only figure is that $50bn."""
-    given = {n.replace(",", "") for n in _DIGITS.findall(question)}
     if not given:
         return sentence
     return _DIGITS.sub(lambda m: " " if m.group().replace(",", "") in given else m.group(),

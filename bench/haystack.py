@@ -22,12 +22,12 @@ VARIANTS_VERSION = "1"
 
 
 def read_bbc(csv_path: Path = BBC_CSV) -> list[tuple[str, str]]:
-    """Return ``(article_id, text)`` for each row of the BBC CSV (ids ``bbc/0001`` ...)."""
+    """Return ``(article_id, text)`` for each row of the BBC CSV (ids ``bbc-news-928/1`` ..., as ingesting the CSV gives)."""
     with open(csv_path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     if rows and "text" not in rows[0]:
         raise ValueError(f"{csv_path} has no 'text' column")
-    return [(f"bbc/{i:04d}", row["text"]) for i, row in enumerate(rows, start=1)]
+    return [(f"bbc-news-928/{i}", row["text"]) for i, row in enumerate(rows, start=1)]
 
 
 def _write(path: Path, text: str) -> None:
@@ -45,7 +45,7 @@ def build_haystack(
 ) -> Path:
     """Write the seeds and every BBC row as ``.txt`` files into ``target``; return the folder.
 
-    Article ids come out as the seeds' own ids and ``bbc/0001`` ... ``bbc/0928``;
+    Article ids come out as the seeds' own ids and ``bbc-news-928/1`` ... ``bbc-news-928/928``;
     ``limit`` keeps only the first BBC rows (for a smoke test of the benchmark itself).
     """
     target = Path(target) if target else Path(tempfile.mkdtemp(prefix="haystack-"))

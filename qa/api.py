@@ -133,7 +133,7 @@ def add_article():
         )
     if not isinstance(text, str):
         raise InvalidRequest("text must be a non-empty string", code="invalid_article")
-    new = article_from_text(article_id, clean(text, "text", "invalid_article"), source="api")
+    new = article_from_text(article_id, clean(text, "text", "invalid_article"), origin="api")
     # Judge the cleaned text: control and zero-width characters alone are no article.
     if not new.text.strip():
         raise InvalidRequest("text must contain visible characters", code="invalid_article")

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from vectorstore.article import Article
 from vectorstore.chunk import MAX_SENTENCE_CHARS, chunk_article, split_sentences
-from vectorstore.load import Article, load_paths
+from vectorstore.load import load_paths
 
 
 def spans(text: str) -> list[str]:

@@ -4,8 +4,8 @@ import numpy as np
 
 from qa.compose import Candidate, ExtractiveAnswerer, Weights, rerank
 from qa.retrieve import Passage, Query
+from vectorstore.article import Article
 from vectorstore.docstore import StoredChunk
-from vectorstore.load import Article
 
 TEXT = "Ukraine can make 8 million drones a year. Rutte met Zelensky in Kyiv."
 

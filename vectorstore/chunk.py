@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from vectorstore.load import Article
+from vectorstore.article import Article
 
 # Bump when chunking or embedding changes, so re-ingest replaces every chunk.
 CHUNKER_VERSION = "4"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import StoreError
+from vectorstore.article import Article
 from vectorstore.chunk import Chunk
-from vectorstore.load import Article
 from vectorstore.terms import terms
 
 SCHEMA = """
@@ -89,7 +89,7 @@ class DocStore:
             db.execute(
                 "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
                 (article.article_id, article.title, article.text, content_hash,
-                 article.source, time.time()),
+                 article.origin, time.time()),
             )
             for c in chunks:
                 cur = db.execute(

@@ -14,10 +14,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vectorstore.article import Article, Rejected
 from vectorstore.chunk import CHUNKER_VERSION, Chunk, chunk_article
 from vectorstore.docstore import DocStore
 from vectorstore.embed import Embedder, embed_passages
-from vectorstore.load import Article, Rejected, load_paths
+from vectorstore.load import load_paths
 from vectorstore.store import VectorStore
 
 Progress = Callable[[int, int], None]

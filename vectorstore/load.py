@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vectorstore.article import Article, Rejected
 from vectorstore.screen import injection, screen
 
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -18,28 +18,6 @@ MAX_TITLE_CHARS = 160
 # Invisible characters that hide text from readers but not from models.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
-
-
-@dataclass(frozen=True)
-class Article:
-    article_id: str
-    title: str
-    text: str
-    source: str = ""
-    # What ingest cleaned out of the file (markup, hidden characters), for the report.
-    notes: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(f"{self.title}\x00{self.text}".encode()).hexdigest()[:16]
-
-
-@dataclass
-class Rejected:
-    """A file that was not ingested, and why."""
-
-    path: str
-    reason: str
 
 
 @dataclass
@@ -69,10 +47,10 @@ def title_of(text: str) -> str:
 
 
 def article_from_text(
-    article_id: str, raw: str, source: str = "", notes: tuple[str, ...] = ()
+    article_id: str, raw: str, origin: str = "", notes: tuple[str, ...] = ()
 ) -> Article:
     text = clean_text(raw)
-    return Article(article_id=article_id, title=title_of(text), text=text, source=source,
+    return Article(article_id=article_id, title=title_of(text), text=text, origin=origin,
                    notes=notes)
 
 
@@ -82,7 +60,7 @@ def validate_article_id(article_id: str) -> bool:
     )
 
 
-def load_file(path: Path, root: Path, source: str) -> Article | Rejected:
+def load_file(path: Path, root: Path, origin: str) -> Article | Rejected:
     """Read one article file; a file that cannot be an article becomes a ``Rejected``."""
     article_id = path.relative_to(root).with_suffix("").as_posix()
     if not validate_article_id(article_id):
@@ -97,7 +75,7 @@ def load_file(path: Path, root: Path, source: str) -> Article | Rejected:
     # Files come from scrapers and feeds: strip their markup and hidden characters.
     # (POST /articles stores the text an operator sends as it is; pages show it escaped.)
     screened, notes = screen(raw)
-    article = article_from_text(article_id, screened, source, tuple(notes))
+    article = article_from_text(article_id, screened, origin, tuple(notes))
     if not article.text.strip():
         return Rejected(str(path), "empty")
     quarantine = injection(article.text)
@@ -124,9 +102,9 @@ def load_paths(paths: list[Path]) -> dict[str, LoadResult]:
             results[str(given)] = LoadResult(rejected=[Rejected(str(given), "no such file")])
             continue
         root = given.parent if given.is_file() else given
-        source = str(given.resolve())
-        result = results.setdefault(source, LoadResult())
+        origin = str(given.resolve())
+        result = results.setdefault(origin, LoadResult())
         for path in iter_files(given):
-            loaded = load_file(path, root, source)
+            loaded = load_file(path, root, origin)
             (result.articles if isinstance(loaded, Article) else result.rejected).append(loaded)
     return results

@@ -1,0 +1,41 @@
+"""The article record the write path passes along: text, title and the metadata users see."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as loaded from a file, a CSV/JSONL row, a feed entry or the API.
+
+    ``published`` is an ISO 8601 date or timestamp (or None); ``source`` is the outlet and
+    ``url`` the original's address, as the contract names them. ``origin`` is the file or
+    folder the article was ingested from (``"api"`` for ``POST /articles``): re-ingesting an
+    origin removes its articles that are gone from it.
+    """
+
+    article_id: str
+    title: str
+    text: str
+    origin: str = ""
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    # What ingest cleaned out of the file (markup, hidden characters), for the report.
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything a reader sees: a changed date or link re-stores the article."""
+        parts = (self.title, self.text, self.published or "", self.source or "", self.url or "")
+        return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Rejected:
+    """A file, row or entry that was not ingested, and why."""
+
+    path: str
+    reason: str

@@ -77,7 +77,31 @@ def ingest_command(paths: tuple[Path, ...]) -> None:
         if bar is not None:
             bar.close()
         service.close()
-    click.echo(report.summary())
+    click.echo(ingest_summary(report))
+
+
+def ingest_summary(report, per_file: int = 20) -> str:
+    """The counts line, then each skipped record by file and number with its reason, and
+    what was cleaned; past ``per_file`` lines a file's remaining reasons are counted."""
+    from collections import Counter
+
+    lines = [report.summary().split("\n", 1)[0]]
+    shown: Counter[str] = Counter()
+    hidden: dict[str, Counter[str]] = {}
+    for r in report.rejected:
+        if shown[r.path] < per_file:
+            shown[r.path] += 1
+            lines.append(f"skipped {r.label}: {r.reason}")
+        else:
+            hidden.setdefault(r.path, Counter())[r.reason.split(" (", 1)[0]] += 1
+    for path, reasons in hidden.items():
+        counted = "; ".join(f"{n} {reason}" for reason, n in reasons.most_common(5))
+        lines.append(f"skipped {sum(reasons.values())} more records of {path}: {counted}")
+    for article_id, note in report.cleaned[: per_file * 5]:
+        lines.append(f"cleaned {article_id}: {note}")
+    if len(report.cleaned) > per_file * 5:
+        lines.append(f"... and {len(report.cleaned) - per_file * 5} more notes")
+    return "\n".join(lines)
 
 
 def main(make_app: Callable[[], Flask] = create_app) -> None:

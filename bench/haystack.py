@@ -22,7 +22,10 @@ VARIANTS_VERSION = "1"
 
 
 def read_bbc(csv_path: Path = BBC_CSV) -> list[tuple[str, str]]:
-    """Return ``(article_id, text)`` for each row of the BBC CSV (ids ``bbc-news-928/1`` ..., as ingesting the CSV gives)."""
+    """Return ``(article_id, text)`` for each row of the BBC CSV.
+
+    Ids are ``bbc-news-928/1`` ..., as ingesting the CSV gives them.
+    """
     with open(csv_path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     if rows and "text" not in rows[0]:

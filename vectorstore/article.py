@@ -35,7 +35,18 @@ class Article:
 
 @dataclass
 class Rejected:
-    """A file, row or entry that was not ingested, and why."""
+    """A file, row or entry that was not ingested, and why.
+
+    ``where`` names the record inside a file that holds many ("row 5", "line 7",
+    "entry 3"); ``article_id`` is the id the record would have had, when it is known.
+    """
 
     path: str
     reason: str
+    where: str = ""
+    article_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The file, and the record in it: ``news.csv row 5``."""
+        return f"{self.path} {self.where}" if self.where else self.path

@@ -18,7 +18,7 @@ from vectorstore.article import Article, Rejected
 from vectorstore.chunk import CHUNKER_VERSION, Chunk, chunk_article
 from vectorstore.docstore import DocStore
 from vectorstore.embed import Embedder, embed_passages
-from vectorstore.load import load_paths
+from vectorstore.load import iter_sources
 from vectorstore.store import VectorStore
 
 Progress = Callable[[int, int], None]
@@ -83,12 +83,22 @@ class Ingestor:
         self.chunk_chars = chunk_chars
 
     def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders; articles gone from an ingested folder are removed."""
+        """Ingest files and folders (``load.iter_sources``); articles gone from a replacing
+        source are removed."""
         started = time.perf_counter()
-        loaded = load_paths(list(paths))
-        articles = [a for result in loaded.values() for a in result.articles]
-        report = self.ingest(articles, replace_sources=set(loaded), progress=progress)
-        report.rejected = [r for result in loaded.values() for r in result.rejected]
+        articles: list[Article] = []
+        rejected: list[Rejected] = []
+        replace: set[str] = set()
+        for source in iter_sources(paths):
+            before = len(rejected)
+            for item in source.items:
+                (articles if isinstance(item, Article) else rejected).append(item)
+            # A record that could not be read this time may be a stored article: a source
+            # with one removes nothing this run, rather than delete what it could not read.
+            if source.replaces and len(rejected) == before:
+                replace.add(source.origin)
+        report = self.ingest(articles, replace_sources=replace, progress=progress)
+        report.rejected = rejected
         report.seconds = time.perf_counter() - started
         return report
 

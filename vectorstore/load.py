@@ -1,23 +1,57 @@
-"""Load article files into ``Article`` records (id, title, text) as the contract defines."""
+"""Load articles from the files and folders users ingest, as a stream of sources.
+
+``iter_sources(paths)`` yields one ``Source`` per origin: the articles (and the records
+that could not be read) of an ingested folder or file, read lazily, so the ingestor can
+consume them in batches and a 10 MB CSV or feed never sits in memory whole. Each format's
+reader lives in ``vectorstore.formats``.
+
+Which origins replace and which accumulate:
+
+- A folder, and a ``.txt``/``.md``/``.html``/``.csv``/``.jsonl`` file given by itself, is a
+  snapshot: re-ingesting it removes its stored articles that are gone from it (a deleted
+  file, a row no longer in the CSV). Files inside a folder share the folder's origin.
+- A feed file (``.xml``, ``.rss``, ``.atom``), inside a folder or not, is its own origin and
+  accumulates: a feed lists only its latest entries, so an entry that dropped out of it is
+  kept. New entries are added and a changed entry replaces its passages.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vectorstore.article import Article, Rejected
-from vectorstore.screen import injection, screen
+from vectorstore.formats import ACCUMULATING, READERS, reader_for
+from vectorstore.formats.record import (
+    MAX_ARTICLE_BYTES,
+    build_article,
+    clean_text,
+    validate_article_id,
+)
+from vectorstore.formats.title import title_of
 
-ARTICLE_SUFFIXES = (".txt", ".md")
-MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-MAX_TITLE_CHARS = 160
+ARTICLE_SUFFIXES = tuple(READERS)
 
-# Invisible characters that hide text from readers but not from models.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
+__all__ = [
+    "ARTICLE_SUFFIXES", "MAX_ARTICLE_BYTES", "LoadResult", "Source", "article_from_text",
+    "build_article", "clean_text", "iter_sources", "load_paths", "title_of",
+    "validate_article_id",
+]
+
+
+@dataclass
+class Source:
+    """The records read from one origin, and whether re-ingesting it removes what is gone.
+
+    ``items`` is a one-shot iterator. When ``replaces`` is true, the ingestor removes the
+    stored articles of ``origin`` that the run did not yield, unless a record of this
+    source was rejected: that record may be one of the stored articles (see ``Ingestor``).
+    """
+
+    origin: str
+    replaces: bool
+    items: Iterator[Article | Rejected]
 
 
 @dataclass
@@ -26,85 +60,65 @@ class LoadResult:
     rejected: list[Rejected] = field(default_factory=list)
 
 
-def clean_text(raw: str) -> str:
-    """Normalise newlines and drop invisible and control characters."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
-
-
-def title_of(text: str) -> str:
-    """Return the first non-empty line with Markdown emphasis and heading marks removed."""
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            line = _EMPHASIS.sub(r"\2", line.lstrip("#").strip())
-            if len(line) > MAX_TITLE_CHARS:
-                line = line[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
-            return line
-    return ""
-
-
 def article_from_text(
     article_id: str, raw: str, origin: str = "", notes: tuple[str, ...] = ()
 ) -> Article:
+    """Make an article from text as it is (no screening): its title is read from the text."""
     text = clean_text(raw)
     return Article(article_id=article_id, title=title_of(text), text=text, origin=origin,
                    notes=notes)
 
 
-def validate_article_id(article_id: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}", article_id)) and (
-        ".." not in article_id
-    )
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def load_file(path: Path, root: Path, origin: str) -> Article | Rejected:
-    """Read one article file; a file that cannot be an article becomes a ``Rejected``."""
-    article_id = path.relative_to(root).with_suffix("").as_posix()
-    if not validate_article_id(article_id):
-        return Rejected(str(path), "file name is not a valid article id")
-    size = path.stat().st_size
-    if size > MAX_ARTICLE_BYTES:
-        return Rejected(str(path), f"larger than {MAX_ARTICLE_BYTES // 1024} KiB ({size} bytes)")
-    try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return Rejected(str(path), "not UTF-8 text")
-    # Files come from scrapers and feeds: strip their markup and hidden characters.
-    # (POST /articles stores the text an operator sends as it is; pages show it escaped.)
-    screened, notes = screen(raw)
-    article = article_from_text(article_id, screened, origin, tuple(notes))
-    if not article.text.strip():
-        return Rejected(str(path), "empty")
-    quarantine = injection(article.text)
-    if quarantine:
-        return Rejected(str(path), quarantine)
-    return article
+def _read_all(files: list[Path], root: Path, origin: str) -> Iterator[Article | Rejected]:
+    for path in files:
+        yield from _read(path, root, origin)
 
 
-def iter_files(root: Path) -> Iterator[Path]:
-    if root.is_file():
-        yield root
+def _read(path: Path, root: Path, origin: str) -> Iterator[Article | Rejected]:
+    reader = reader_for(path)
+    if reader is None:
+        yield Rejected(str(path), "not a supported format (" + ", ".join(READERS) + ")")
         return
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix.lower() in ARTICLE_SUFFIXES:
-            yield path
+    try:
+        yield from reader(path, root, origin)
+    except OSError as exc:
+        yield Rejected(str(path), f"cannot be read ({exc.strerror or exc})")
+
+
+def iter_sources(paths: Iterable[Path]) -> Iterator[Source]:
+    """Yield the sources under each path, in order; a file is read once per call."""
+    done: set[Path] = set()
+    for given in map(Path, paths):
+        if not given.exists():
+            yield Source(str(given), False, iter([Rejected(str(given), "no such file")]))
+            continue
+        origin = str(given.resolve())
+        if given.is_file():
+            files, root = [given], given.parent
+        else:
+            root = given
+            files = [p for p in sorted(given.rglob("*"))
+                     if p.is_file() and p.suffix.lower() in READERS and not _hidden(p, given)]
+        files = [p for p in files if p.resolve() not in done]
+        done.update(p.resolve() for p in files)
+        feeds = [p for p in files if p.suffix.lower() in ACCUMULATING]
+        others = [p for p in files if p.suffix.lower() not in ACCUMULATING]
+        if given.is_dir() or others:
+            yield Source(origin, True, _read_all(others, root, origin))
+        for path in feeds:
+            feed_origin = str(path.resolve())
+            yield Source(feed_origin, False, _read(path, root, feed_origin))
 
 
 def load_paths(paths: list[Path]) -> dict[str, LoadResult]:
-    """Load every article under each path, keyed by the path's resolved source root."""
+    """Load everything under ``paths`` into memory, keyed by origin (for small corpora)."""
     results: dict[str, LoadResult] = {}
-    for given in paths:
-        given = Path(given)
-        if not given.exists():
-            results[str(given)] = LoadResult(rejected=[Rejected(str(given), "no such file")])
-            continue
-        root = given.parent if given.is_file() else given
-        origin = str(given.resolve())
-        result = results.setdefault(origin, LoadResult())
-        for path in iter_files(given):
-            loaded = load_file(path, root, origin)
-            (result.articles if isinstance(loaded, Article) else result.rejected).append(loaded)
+    for source in iter_sources(paths):
+        result = results.setdefault(source.origin, LoadResult())
+        for item in source.items:
+            (result.articles if isinstance(item, Article) else result.rejected).append(item)
     return results

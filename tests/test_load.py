@@ -1,15 +1,21 @@
 from pathlib import Path
 
-from vectorstore.load import MAX_ARTICLE_BYTES, clean_text, load_paths, title_of
+from vectorstore.article import Article
+from vectorstore.load import MAX_ARTICLE_BYTES, clean_text, iter_sources, load_paths, title_of
+
+ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 
 
 def test_article_id_is_relative_path_without_extension(tmp_path: Path):
     (tmp_path / "world").mkdir()
     (tmp_path / "world" / "a.txt").write_text("Title A\nBody.")
     (tmp_path / "b.md").write_text("# **Title B**\nBody.")
-    (tmp_path / "ignored.csv").write_text("x")
+    (tmp_path / "ignored.pdf").write_text("x")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "c.txt").write_text("Hidden\nNot an article.")
     [result] = load_paths([tmp_path]).values()
     assert sorted(a.article_id for a in result.articles) == ["b", "world/a"]
+    assert result.rejected == []
 
 
 def test_title_is_first_non_empty_line_without_emphasis():
@@ -40,3 +46,30 @@ def test_bad_files_are_rejected_with_a_reason(tmp_path: Path):
     assert reasons["empty.txt"] == "empty"
     assert "larger than" in reasons["huge.txt"]
     assert result.articles == []
+
+
+def test_a_file_of_an_unknown_format_given_by_name_is_rejected(tmp_path: Path):
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    [result] = load_paths([tmp_path / "notes.pdf"]).values()
+    assert "not a supported format (.txt, .md, .html" in result.rejected[0].reason
+
+
+def test_sources_say_which_origins_replace_and_which_accumulate(tmp_path: Path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for name in ("news.csv", "page.html", "rates.rss", "wires.atom"):
+        (folder / name).write_bytes((ARTICLES / name).read_bytes())
+    sources = [(s.origin, s.replaces, s.items) for s in iter_sources([folder, tmp_path / "x"])]
+    origins = [(origin, replaces) for origin, replaces, _ in sources]
+    assert origins == [(str(folder.resolve()), True),
+                       (str((folder / "rates.rss").resolve()), False),
+                       (str((folder / "wires.atom").resolve()), False),
+                       (str(tmp_path / "x"), False)]  # no such file: replaces nothing
+    # Items are read lazily, as the ingestor asks for them.
+    first = next(sources[0][2])
+    assert isinstance(first, Article) and first.article_id == "news/q-101"
+
+
+def test_a_file_named_twice_is_read_once():
+    sources = list(iter_sources([ARTICLES / "news.csv", ARTICLES / "news.csv"]))
+    assert [len(list(s.items)) for s in sources] == [3]

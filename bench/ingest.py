@@ -43,19 +43,22 @@ def load_embedder(settings: Settings):
     return embedder, time.perf_counter() - started
 
 
-def ingest_once(corpus: Path, settings: Settings, embedder, data_dir: Path) -> IngestRun:
-    """First-ingest ``corpus`` into the empty ``data_dir``, then re-ingest it unchanged."""
+def ingest_once(corpus: Path | list[Path], settings: Settings, embedder,
+                data_dir: Path) -> IngestRun:
+    """First-ingest ``corpus`` (a folder, or files and folders such as the seeds and the BBC
+    CSV) into the empty ``data_dir``, then re-ingest it unchanged."""
     from qa.service import QAService
 
+    paths = corpus if isinstance(corpus, list) else [corpus]
     service = QAService(settings.replace(data_dir=data_dir), embedder_factory=lambda: embedder)
     try:
         wall, cpu = time.perf_counter(), time.process_time()
-        report = service.ingestor.ingest_paths([corpus])
+        report = service.ingestor.ingest_paths(paths)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         if report.rejected:
             raise RuntimeError(f"ingest rejected files: {report.rejected[:3]}")
         again = time.perf_counter()
-        second = service.ingestor.ingest_paths([corpus])
+        second = service.ingestor.ingest_paths(paths)
         again = time.perf_counter() - again
         if second.added or second.removed:
             raise RuntimeError(f"re-ingest of an unchanged corpus changed it: {second.summary()}")

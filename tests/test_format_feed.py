@@ -120,3 +120,18 @@ def test_a_10_mb_feed_is_read_entry_by_entry(tmp_path: Path):
     assert read_it["articles"] == n
     # lxml holds a whole 10 MB document in several times its size; one entry is ~8 KB.
     assert read_it["grew"] < 8 * 1024 * 1024, read_it
+
+
+def test_rss_1_0_feed(tmp_path: Path):
+    rdf = tmp_path / "rdf.xml"
+    rdf.write_text(
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        '<channel rdf:about="https://r.example/"><title>RDF Times</title></channel>'
+        '<item rdf:about="https://r.example/1"><title>One</title><link>https://r.example/1'
+        "</link><description>The first story.</description>"
+        "<dc:date>2024-02-03T04:05:06Z</dc:date></item></rdf:RDF>")
+    articles, rejected = entries(rdf)
+    assert rejected == []
+    assert articles["rdf/r.example-1"].published == "2024-02-03T04:05:06+00:00"
+    assert articles["rdf/r.example-1"].source == "RDF Times"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vectorstore.article import Article, Rejected
-from vectorstore.formats.record import build_article, validate_article_id
+from vectorstore.formats.record import build_article, read_one_file
 
 SUFFIXES = (".html", ".htm")
 MAX_PAGE_BYTES = 10 * 1024 * 1024
@@ -63,16 +63,11 @@ def read(path: Path, root: Path, origin: str) -> Iterator[Article | Rejected]:
     import lxml.html
     import trafilatura
 
-    article_id = path.relative_to(root).with_suffix("").as_posix()
-    if not validate_article_id(article_id):
-        yield Rejected(str(path), "file name is not a valid article id")
+    found = read_one_file(path, root, MAX_PAGE_BYTES)
+    if isinstance(found, Rejected):
+        yield found
         return
-    size = path.stat().st_size
-    if size > MAX_PAGE_BYTES:
-        yield Rejected(str(path), f"larger than {MAX_PAGE_BYTES // 1024} KiB ({size} bytes)",
-                       article_id=article_id)
-        return
-    raw = path.read_bytes()
+    article_id, raw = found
     try:
         tree = lxml.html.document_fromstring(raw)
     except (ValueError, lxml.etree.ParserError):

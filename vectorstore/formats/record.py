@@ -22,7 +22,6 @@ from vectorstore.formats.title import tidy_title, title_of
 from vectorstore.screen import injection, screen
 
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-MAX_ID_CHARS = 200
 MAX_SOURCE_CHARS = 200
 MAX_URL_CHARS = 2048
 
@@ -72,6 +71,18 @@ def id_prefix(path: Path, root: Path) -> str:
     """The id part a file gives its records: its path under the ingested folder, no suffix."""
     rel = path.relative_to(root).with_suffix("").as_posix()
     return rel if validate_article_id(rel) else "/".join(slug(p) or "_" for p in rel.split("/"))
+
+
+def read_one_file(path: Path, root: Path, max_bytes: int) -> tuple[str, bytes] | Rejected:
+    """Return the id and bytes of a one-article file, or why it is not read at all."""
+    article_id = path.relative_to(root).with_suffix("").as_posix()
+    if not validate_article_id(article_id):
+        return Rejected(str(path), "file name is not a valid article id")
+    size = path.stat().st_size
+    if size > max_bytes:
+        return Rejected(str(path), f"larger than {max_bytes // 1024} KiB ({size} bytes)",
+                        article_id=article_id)
+    return article_id, path.read_bytes()
 
 
 def pick(record: Mapping[str, object], field: str) -> object:

@@ -12,12 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vectorstore.article import Article, Rejected
-from vectorstore.formats.record import (
-    FIELDS,
-    MAX_ARTICLE_BYTES,
-    build_article,
-    validate_article_id,
-)
+from vectorstore.formats.record import FIELDS, MAX_ARTICLE_BYTES, build_article, read_one_file
 
 SUFFIXES = (".txt", ".md")
 _FRONT = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){0,40}?)---[ \t]*(?:\n|\Z)")
@@ -41,17 +36,13 @@ def front_matter(raw: str) -> tuple[dict[str, str], str]:
 
 
 def read(path: Path, root: Path, origin: str) -> Iterator[Article | Rejected]:
-    article_id = path.relative_to(root).with_suffix("").as_posix()
-    if not validate_article_id(article_id):
-        yield Rejected(str(path), "file name is not a valid article id")
+    found = read_one_file(path, root, MAX_ARTICLE_BYTES)
+    if isinstance(found, Rejected):
+        yield found
         return
-    size = path.stat().st_size
-    if size > MAX_ARTICLE_BYTES:
-        yield Rejected(str(path), f"larger than {MAX_ARTICLE_BYTES // 1024} KiB ({size} bytes)",
-                       article_id=article_id)
-        return
+    article_id, data = found
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        raw = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         yield Rejected(str(path), "not UTF-8 text", article_id=article_id)
         return

@@ -62,7 +62,9 @@ def short_title(lead: str, limit: int = TITLE_CHARS) -> str:
     lead = lead.strip()
     sentence = " ".join(first_sentence(lead).split())
     if len(sentence) <= SENTENCE_TITLE:
-        return sentence.rstrip(".").rstrip() if not sentence.endswith("..") else sentence
+        # A headline has no full stop; an ellipsis stays.
+        return sentence[:-1] if sentence.endswith(".") and not sentence.endswith("..") else (
+            sentence)
     head = lead[: limit + 1]
     breaks = [m.start() for m in _BREAK.finditer(head) if MIN_PHRASE <= m.start() <= limit]
     if breaks:

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
 
 def _factories(overrides: dict) -> dict:
-    return {k: overrides.pop(k) for k in ("embedder_factory", "answer_model_factory")
+    return {k: overrides.pop(k) for k in ("embedder_factory", "reader_factory")
             if k in overrides}
 
 

@@ -44,7 +44,8 @@ def prepare(fixtures: list[Fixture], data_dir: Path | None):
     """Retrieve and featurise every fixture once, as ``QAService.ask`` would."""
     from app import create_app
 
-    app = create_app(data_dir=data_dir or Path(tempfile.mkdtemp(prefix="qa-cal-")))
+    app = create_app(data_dir=data_dir or Path(tempfile.mkdtemp(prefix="qa-cal-")),
+                     answer_model="extractive")
     service = app.extensions["qa"]
     service.warm_up()
     prepared = []
@@ -52,13 +53,13 @@ def prepare(fixtures: list[Fixture], data_dir: Path | None):
         history = [Turn(t["role"], t["content"]) for t in fx.history or []]
         request = AskRequest(fx.question, history)
         # A multi-part question is judged on its first part, the one every answer needs.
-        standalone = service.standalone_questions(request)[0]
+        standalone = service.pipeline.standalone(request.question, request.history)[0]
         query = service.retriever.prepare(standalone.text, standalone.question)
         passages = service.retriever.search(query, service.settings.top_k,
                                             boost=standalone.carried_articles)
-        cands = service.answerer.candidates(query, passages)
+        cands = service.scorer.candidates(query, passages)
         prepared.append((fx, query, passages, cands, str(data_dir)))
-    return service.answerer, prepared
+    return service.scorer, prepared
 
 
 def outcomes(answerer, prepared, weights: Weights) -> list[tuple[bool, float, bool, str]]:

@@ -1,30 +1,27 @@
-"""The question-answering service: the parts wired once, and ``ask`` from question to answer."""
+"""The question-answering service: the parts wired once; answering is ``qa.pipeline``."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import models
-from qa.cite import Claim, render
-from qa.compose import ABSTAIN_TEXT, ExtractiveAnswerer, rerank
-from qa.condense import Standalone, Turn, condense
-from qa.decompose import split_question
-from qa.generate import GenerativeAnswerer, final_response, generative_events
-from qa.models import ChatModel
+from qa.compose import ExtractiveAnswerer, SentenceVectors
+from qa.condense import Turn
+from qa.pipeline import Pipeline
+from qa.readers import Reader, make_reader
+from qa.readers.extractive import ExtractiveReader
 from qa.retrieve import Passage, Retriever
 from qa.settings import Settings
+from qa.verify import Verifier
 from vectorstore.docstore import DocStore
 from vectorstore.embed import Embedder, LazyEmbedder, make_embedder
 from vectorstore.ingest import Ingestor, IngestReport
 from vectorstore.store import VectorStore
 
 log = logging.getLogger(__name__)
-MAX_PART_CLAIMS = 2  # per part of a multi-part question
 
 
 @dataclass
@@ -40,7 +37,7 @@ class QAService:
         self,
         settings: Settings,
         embedder_factory: Callable[[], Embedder] | None = None,
-        answer_model_factory: Callable[[], ChatModel] | None = None,
+        reader_factory: Callable[[QAService], Reader] | None = None,
     ):
         self.settings = settings
         self._embedder_factory = embedder_factory or (
@@ -52,9 +49,13 @@ class QAService:
         self._docs: DocStore | None = None
         self._answerer: ExtractiveAnswerer | None = None
         self._seeded = False
-        # Checked now, so a bad QA_ANSWER_MODEL or a missing package fails at start-up.
-        self._model_factory = answer_model_factory or models.answer_model_factory(settings)
-        self._generator: GenerativeAnswerer | None = None
+        self._verifier: Verifier | None = None
+        # Built now, so a bad QA_ANSWER_MODEL or a missing package fails at start-up; a
+        # model itself loads on first use (or in warm_up).
+        self.reader: Reader = (reader_factory(self) if reader_factory
+                               else make_reader(settings.answer_model, settings, self))
+        self.extractive = ExtractiveReader(self)
+        self.pipeline = Pipeline(self, self.reader, self.extractive, settings)
 
     # -- the parts, opened lazily -----------------------------------------------------
 
@@ -84,11 +85,19 @@ class QAService:
         return Retriever(self.store, self.docs, self.embedder)
 
     @property
-    def answerer(self) -> ExtractiveAnswerer:
+    def scorer(self) -> ExtractiveAnswerer:
+        """Scores every retrieved sentence against the question, for every reader."""
         with self._lock:
             if self._answerer is None:
                 self._answerer = ExtractiveAnswerer(self.embedder, self.docs)
             return self._answerer
+
+    @property
+    def verifier(self) -> Verifier:
+        with self._lock:
+            if self._verifier is None:
+                self._verifier = Verifier(SentenceVectors(self.embedder))
+            return self._verifier
 
     @property
     def ingestor(self) -> Ingestor:
@@ -117,12 +126,13 @@ class QAService:
             return report
 
     def warm_up(self) -> None:
-        """Load the model and the stores so the first question is as fast as the rest."""
+        """Load the models and the stores so the first question is as fast as the rest."""
         self.ensure_seeded()
         self.embedder.embed_documents(["warm up"] * 2)
-        self.answerer  # noqa: B018 - build it now, not on the first request
-        if self.generator is not None:
-            self.generator.model  # noqa: B018 - load a local model before serving
+        self.scorer  # noqa: B018 - build it now, not on the first request
+        warm = getattr(self.reader, "warm_up", None)
+        if warm is not None:
+            warm()
 
     # -- the read path --------------------------------------------------------------------
 
@@ -131,87 +141,9 @@ class QAService:
         retriever = self.retriever
         return retriever.search(retriever.prepare(text), k)
 
-    def standalone_questions(self, request: AskRequest) -> list[Standalone]:
-        """Resolve follow-ups against the history and split multi-part questions."""
-        parts = split_question(request.question)
-        resolved = []
-        for i, part in enumerate(parts):
-            # Later parts may lean on the first ("... and how much of *it* is unfunded?").
-            history = request.history + ([Turn("user", parts[0])] if i else [])
-            resolved.append(condense(part, history))
-        return resolved
-
-    @property
-    def generator(self) -> GenerativeAnswerer | None:
-        """The generative answerer, or ``None`` when the answerer is extractive."""
-        with self._lock:
-            if self._generator is None and self._model_factory is not None:
-                self._generator = GenerativeAnswerer(
-                    self.settings.answer_model, self._model_factory, self.embedder,
-                    self.settings.unverified,
-                )
-            return self._generator
-
     def events(self, request: AskRequest, stream: bool = False) -> Iterator[tuple[str, dict]]:
-        """Answer as events: ``retrieval``, ``token`` (generative only), ``final``."""
-        if self.generator is not None:
-            yield from generative_events(self, request, stream)
-            return
-        response = self.ask_extractive(request)
-        yield "retrieval", {"passages": response["retrieved"]}
-        yield "final", response
+        """Answer as events: ``retrieval``, ``token`` (a model's draft), ``final``."""
+        return self.pipeline.events(request, stream)
 
     def ask(self, request: AskRequest) -> dict:
-        """Answer with the configured answerer (degrading to extractive on model failure)."""
-        if self.generator is not None:
-            return final_response(self.events(request))
-        return self.ask_extractive(request)
-
-    def ask_extractive(self, request: AskRequest) -> dict:
-        started = time.perf_counter()
-        self.ensure_seeded()
-        retriever = self.retriever
-        retrieve_s = answer_s = 0.0
-        claims: list[Claim] = []
-        passages: list[Passage] = []
-        standalones = self.standalone_questions(request)
-        for standalone in standalones:
-            t0 = time.perf_counter()
-            query = retriever.prepare(standalone.text, standalone.question)
-            found = retriever.search(query, self.settings.top_k,
-                                     boost=standalone.carried_articles)
-            t1 = time.perf_counter()
-            candidates = self.answerer.candidates(query, found)
-            part_claims, abstained = self.answerer.decide(query, found, candidates)
-            found = rerank(found, candidates, self.answerer.weights)
-            answer_s += time.perf_counter() - t1
-            retrieve_s += t1 - t0
-            seen = {c.text for c in claims}
-            if not abstained:
-                claims += [c for c in part_claims if c.text not in seen][:MAX_PART_CLAIMS]
-            listed = {p.chunk_id for p in passages}
-            passages += [p for p in found if p.chunk_id not in listed]
-        abstained = not claims
-        if abstained:
-            claims = [Claim(ABSTAIN_TEXT)]
-        text, citations = render(claims)
-        response = {
-            "answer": text,
-            "abstained": abstained,
-            "citations": [c.to_json() for c in citations],
-            "model": self.answerer.name,
-            "timings_ms": {
-                "retrieve": _ms(retrieve_s),
-                "answer": _ms(answer_s),
-                "total": _ms(time.perf_counter() - started),
-            },
-            "retrieved": [p.to_json() for p in passages[: self.settings.top_k]],
-            "degraded": False,
-        }
-        if len(standalones) > 1 or standalones[0].rewritten:
-            response["standalone_question"] = " | ".join(s.text for s in standalones)
-        return response
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 1)
+        return self.pipeline.ask(request)

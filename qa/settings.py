@@ -10,7 +10,7 @@ from typing import Any
 
 from qa.errors import ConfigError
 
-ANSWER_MODELS = ("extractive", "openai", "langchain", "transformers")
+ANSWER_MODELS = ("local", "extractive", "openai", "langchain", "transformers")
 PRECISIONS = ("auto", "fp32", "bf16")
 UNVERIFIED_POLICIES = ("drop", "flag")
 
@@ -26,9 +26,9 @@ class Settings:
         default=Path("./seeds"), metadata={"doc": "corpus ingested on first start"}
     )
     answer_model: str = field(
-        default="extractive",
-        metadata={"doc": "extractive, or openai:<model>, langchain:<provider:model>, "
-                  "transformers:<path>"},
+        default="local",
+        metadata={"doc": "local (the bundled model, or local:<file.gguf>), extractive, "
+                  "openai:<model>, langchain:<provider:model>, transformers:<path>"},
     )
     chroma_host: str | None = field(default=None, metadata={"doc": "Chroma server host"})
     chroma_port: int | None = field(default=None, metadata={"doc": "Chroma server port"})
@@ -59,6 +59,22 @@ class Settings:
     )
     unverified: str = field(
         default="drop", metadata={"doc": "drop or flag answer sentences that fail support"}
+    )
+    evidence_sentences: int = field(
+        default=6, metadata={"doc": "sentences a generative model reads per question"}
+    )
+    local_model_path: Path = field(
+        default=Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+        metadata={"doc": "the GGUF file of QA_ANSWER_MODEL=local (installed by make setup)"},
+    )
+    local_threads: int = field(
+        default_factory=lambda: _cores(),
+        metadata={"doc": "llama.cpp threads; one per free core (fewer when others share them)"},
+    )
+    local_context: int = field(default=4096, metadata={"doc": "llama.cpp context, in tokens"})
+    local_queue: int = field(
+        default=2, metadata={"doc": "questions waiting for the local model before answering "
+                             "extractively (degraded, model_busy)"}
     )
     max_concurrency: int = field(
         default=16, metadata={"doc": "concurrent /ask requests before 503 + Retry-After"}
@@ -105,13 +121,20 @@ class Settings:
                 continue
             values[f.name] = _coerce(f, raw)
         values.update(overrides)
-        for name in ("data_dir", "seeds_dir"):
+        for name in ("data_dir", "seeds_dir", "local_model_path"):
             if name in values:
                 values[name] = Path(values[name])
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _coerce(f: dataclasses.Field, raw: str) -> Any:

@@ -26,7 +26,8 @@ def seeds_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, seeds_dir: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", seeds_dir=seeds_dir)
+    # The fast tests answer extractively; tests of the local model ask for it.
+    return Settings(data_dir=tmp_path / "data", seeds_dir=seeds_dir, answer_model="extractive")
 
 
 @pytest.fixture

@@ -35,7 +35,9 @@ def _embedder() -> FakeEmbedder:
 
 
 def create_app():
-    """Build the app from ``QA_*`` variables with the fake embedder."""
+    """Build the app from ``QA_*`` variables with the fake embedder (answering
+    extractively unless ``QA_ANSWER_MODEL`` says otherwise)."""
+    os.environ.setdefault("QA_ANSWER_MODEL", "extractive")
     if os.environ.get("FAKE_INGEST_BATCH"):
         import vectorstore.ingest
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.DOTALL)
+SENTENCE = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
 
 
 @dataclass
@@ -146,12 +146,8 @@ def system_text(body: dict) -> str:
 
 
 def passages(body: dict) -> dict[int, str]:
-    """Return the numbered passages the prompt carries."""
-    return {int(n): text for n, text in PASSAGE.findall(user_text(body))}
-
-
-def is_condense(body: dict) -> bool:
-    return "standalone question" in system_text(body).lower()
+    """Return the numbered evidence sentences the prompt carries."""
+    return {int(n): text for n, text in SENTENCE.findall(user_text(body))}
 
 
 def first_sentence(text: str) -> str:

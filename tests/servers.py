@@ -25,11 +25,12 @@ def free_port() -> int:
 
 
 def app_env(data_dir: Path, seeds_dir: Path, port: int | None = None, **extra: str) -> dict:
-    """The environment of an app process: only our ``QA_*`` variables, loopback only."""
+    """The environment of an app process: only our ``QA_*`` variables, loopback only,
+    answering extractively unless ``extra`` names a model."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QA_", "FAKE_"))}
     env.update(
         QA_DATA_DIR=str(data_dir), QA_SEEDS_DIR=str(seeds_dir), QA_HOST="127.0.0.1",
-        PYTHONPATH=str(ROOT), ANONYMIZED_TELEMETRY="False",
+        PYTHONPATH=str(ROOT), ANONYMIZED_TELEMETRY="False", QA_ANSWER_MODEL="extractive",
     )
     if port is not None:
         env["QA_PORT"] = str(port)

@@ -51,7 +51,7 @@ def server(tmp_path_factory, real_embedder):
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(SEEDS, root / "seeds")
     app = create_app(
-        Settings(data_dir=root / "data", seeds_dir=root / "seeds"),
+        Settings(data_dir=root / "data", seeds_dir=root / "seeds", answer_model="extractive"),
         embedder_factory=lambda: real_embedder,
     )
     faults = FaultInjector()

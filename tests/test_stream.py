@@ -9,7 +9,7 @@ import pytest
 from app import create_app
 from qa.errors import StoreError
 from tests.openai_stub import Reply, first_sentence, passages, running
-from tests.test_generate import assert_valid
+from tests.test_generate import ANSWERS_UNLESS_REFUSED, assert_valid
 
 QUESTION = "What is the PURL programme designed to do?"
 
@@ -70,6 +70,7 @@ def gen_app(settings, fake_embedder, openai_stub):
     app = create_app(settings, embedder_factory=lambda: fake_embedder,
                      answer_model="openai:stub-model", openai_base_url=openai_stub.url,
                      model_timeout_s=3.0)
+    app.extensions["qa"].reader.abstainer = ANSWERS_UNLESS_REFUSED
     yield app
     app.extensions["qa"].close()
 
@@ -109,7 +110,7 @@ def test_failure_after_headers_is_an_error_event(gen_app, openai_stub, monkeypat
 
     def store_down(request):
         raise StoreError("the store is unreachable")
-    monkeypatch.setattr(svc, "ask_extractive", store_down)
+    monkeypatch.setattr(svc.extractive, "answer", store_down)
     got = events(gen_app.test_client().post("/ask", json={"question": QUESTION,
                                                            "stream": True}))
     assert got[0][0] == "retrieval"

@@ -1,30 +1,36 @@
-"""Answer models behind one seam shaped like LangChain's ``BaseChatModel``.
+"""Chat models behind the generative reader's seam: ``generate(messages, deadline=...)``.
 
-``QA_ANSWER_MODEL`` picks a named factory: ``openai:<model>`` (any OpenAI-compatible server),
-``langchain:<provider>:<model>`` (``init_chat_model``) or ``transformers:<path>`` (a local
-model run in-process). Heavy imports live inside the factories, and a missing optional
-package is a ``ConfigError`` that names the ``pip install`` to run, raised at start-up.
+``openai:<model>`` is any OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, LM
+Studio, OpenAI); ``langchain:<provider>:<model>`` any LangChain chat model; and
+``transformers:<path>`` a local transformers model in-process. They are adapted from the
+LangChain shape (``invoke``/``stream``), so LangChain's own fakes drop in. Heavy imports
+live inside the factories; a missing package is a ``ConfigError`` naming the pip install.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from qa.errors import ConfigError
-from qa.settings import Settings
+from qa.errors import ConfigError, ModelError
 
 # (role, text) with LangChain's role names, which every LangChain chat model accepts.
 Message = tuple[str, str]
 _OPENAI_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
+def openai_role(role: str) -> str:
+    return _OPENAI_ROLES.get(role, role)
+
+
 class ChatModel(Protocol):
-    """The answer-model seam: LangChain chat models and their fakes satisfy it as they are."""
+    """LangChain's chat-model shape: LangChain chat models and their fakes satisfy it."""
 
     def invoke(self, messages: list[Message]) -> Any: ...
 
@@ -46,6 +52,29 @@ def text_of(result: Any) -> str:
     raise TypeError(f"the model returned {type(result).__name__}, not text")
 
 
+class StreamingChat:
+    """Adapt a LangChain-shaped chat model to the reader's ``generate`` seam.
+
+    Chat APIs cannot open the assistant's turn for the model, so ``prefill`` is not sent
+    (the reader's parser accepts an answer with or without it) and no first-token
+    probabilities are known.
+    """
+
+    def __init__(self, name: str, model: ChatModel):
+        self.name = name
+        self.model = model
+
+    def generate(self, messages: list[Message], *, deadline: float, prefill: str = "",
+                 watch: dict[str, str] | None = None,
+                 cancel: threading.Event | None = None):
+        from qa.readers.llama import Generation
+
+        return Generation(stream_within(lambda: self.model.stream(messages), deadline, cancel))
+
+    def invoke(self, messages: list[Message], deadline: float) -> str:
+        return "".join(self.generate(messages, deadline=deadline))
+
+
 class OpenAIChatModel:
     """A chat model on any OpenAI-compatible server, through the official ``openai`` client."""
 
@@ -62,7 +91,7 @@ class OpenAIChatModel:
     def _request(self, messages: list[Message]) -> dict:
         return {
             "model": self.model,
-            "messages": [{"role": _OPENAI_ROLES.get(r, r), "content": t} for r, t in messages],
+            "messages": [{"role": openai_role(r), "content": t} for r, t in messages],
             "temperature": 0,
             "max_tokens": self.max_tokens,
         }
@@ -108,7 +137,7 @@ class TransformersChatModel:
         self._lock = threading.Lock()
 
     def _inputs(self, messages: list[Message]) -> dict:
-        chat = [{"role": _OPENAI_ROLES.get(r, r), "content": t} for r, t in messages]
+        chat = [{"role": openai_role(r), "content": t} for r, t in messages]
         return self.tokenizer.apply_chat_template(
             chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
@@ -140,34 +169,77 @@ class TransformersChatModel:
         yield from (piece for piece in streamer if piece)
 
 
-def answer_model_factory(settings: Settings) -> Callable[[], ChatModel] | None:
-    """Check the configured answer model now and return a factory that builds it.
-
-    Returns ``None`` for the extractive answerer. Raises ``ConfigError`` at start-up for a
-    malformed spec, a missing integration package or a missing model file.
-    """
-    kind, _, rest = settings.answer_model.partition(":")
-    if kind == "extractive":
-        return None
-    if not rest:
-        raise ConfigError(f"QA_ANSWER_MODEL={settings.answer_model!r} needs ':<model>'")
-    if kind == "openai":
-        # Built now: the client makes no request until asked, and importing it inside the
-        # first request's deadline would eat most of a short timeout.
-        client = OpenAIChatModel(
-            rest, settings.openai_base_url, settings.openai_api_key,
-            settings.model_timeout_s, settings.model_max_tokens,
-        )
-        return lambda: client
-    if kind == "langchain":
-        model = _langchain_model(rest, settings)
-        return lambda: model
-    if kind == "transformers":
-        return _transformers_factory(Path(rest).expanduser(), settings)
-    raise ConfigError(f"unknown answer model kind {kind!r}")  # Settings already checks this
+# -- deadlines ----------------------------------------------------------------------------
+# A remote model runs in a daemon thread, so a hung server can never hold a request past
+# its deadline; the request degrades and the thread finishes on its own.
 
 
-def _langchain_model(spec: str, settings: Settings) -> ChatModel:
+def stream_within(open_stream: Callable[[], Iterator[Any]], deadline: float,
+                  cancel: threading.Event | None = None) -> Iterator[str]:
+    """Yield the text of each streamed piece until the stream ends or ``deadline`` passes."""
+    box: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            pieces = open_stream()
+            for piece in pieces:
+                if stop.is_set():
+                    getattr(pieces, "close", lambda: None)()
+                    return
+                box.put(("piece", piece))
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the caller, not swallowed
+            box.put(("error", exc))
+
+    threading.Thread(target=run, name="answer-model-stream", daemon=True).start()
+    try:
+        while not (cancel and cancel.is_set()):
+            try:
+                kind, value = box.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise _timeout() from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise as_model_error(value) from value
+            try:
+                text = text_of(value)
+            except TypeError as exc:
+                raise ModelError(str(exc), code="model_garbage") from None
+            if text:
+                yield text
+    finally:
+        stop.set()
+
+
+def as_model_error(exc: BaseException) -> ModelError:
+    if isinstance(exc, ModelError):
+        return exc
+    kind = type(exc).__name__
+    if "Timeout" in kind:
+        return _timeout()
+    if isinstance(exc, ValueError | TypeError | UnicodeError) or "Validation" in kind:
+        return ModelError(f"the model returned garbage ({kind})", code="model_garbage")
+    return ModelError(f"the answer model failed ({kind})", code="model_error")
+
+
+def _timeout() -> ModelError:
+    return ModelError("the answer model did not answer in time", code="model_timeout")
+
+
+# -- factories ----------------------------------------------------------------------------
+
+
+def openai_model(spec: str, settings) -> StreamingChat:
+    # Built now: the client makes no request until asked, and importing it inside the
+    # first request's deadline would eat most of a short timeout.
+    client = OpenAIChatModel(spec, settings.openai_base_url, settings.openai_api_key,
+                             settings.model_timeout_s, settings.model_max_tokens)
+    return StreamingChat(f"openai:{spec}", client)
+
+
+def langchain_model(spec: str, settings) -> StreamingChat:
     provider, _, model = spec.partition(":")
     if not model:
         raise ConfigError(
@@ -176,9 +248,12 @@ def _langchain_model(spec: str, settings: Settings) -> ChatModel:
         )
     from langchain.chat_models import init_chat_model
 
+    options = {}
+    # Providers name their timeout and retry options differently; set the common ones.
+    if provider in ("openai", "azure_openai", "deepseek", "xai", "groq", "mistralai"):
+        options = {"timeout": settings.model_timeout_s, "max_retries": 0}
     try:
-        return init_chat_model(model, model_provider=provider, **_langchain_kwargs(provider,
-                                                                                   settings))
+        chat = init_chat_model(model, model_provider=provider, **options)
     except ImportError as exc:
         package = f"langchain-{provider.replace('_', '-')}"
         raise ConfigError(
@@ -187,16 +262,12 @@ def _langchain_model(spec: str, settings: Settings) -> ChatModel:
         ) from None
     except Exception as exc:  # a bad provider name or missing credentials, at start-up
         raise ConfigError(f"QA_ANSWER_MODEL=langchain:{spec}: {exc}") from None
+    return StreamingChat(f"langchain:{spec}", chat)
 
 
-def _langchain_kwargs(provider: str, settings: Settings) -> dict:
-    # Providers name their timeout and retry options differently; set the common ones.
-    if provider in ("openai", "azure_openai", "deepseek", "xai", "groq", "mistralai"):
-        return {"timeout": settings.model_timeout_s, "max_retries": 0}
-    return {}
-
-
-def _transformers_factory(path: Path, settings: Settings) -> Callable[[], ChatModel]:
+def transformers_model(spec: str, settings):
+    """Check a transformers model now; return the factory that loads it."""
+    path = Path(spec).expanduser()
     missing = [p for p in ("transformers", "torch", "accelerate") if not _installed(p)]
     if path.suffix == ".gguf" and not _installed("gguf"):
         missing.append("gguf")
@@ -205,9 +276,8 @@ def _transformers_factory(path: Path, settings: Settings) -> Callable[[], ChatMo
                           f"{' '.join(missing)}")
     if not path.exists():
         raise ConfigError(f"QA_ANSWER_MODEL names {path}, which does not exist")
-    return lambda: TransformersChatModel(
-        path, settings.model_max_tokens, max_time=settings.model_timeout_s
-    )
+    return lambda: StreamingChat(f"transformers:{spec}", TransformersChatModel(
+        path, settings.model_max_tokens, max_time=settings.model_timeout_s))
 
 
 def _installed(module: str) -> bool:

@@ -1,0 +1,185 @@
+"""The read path, once: question -> retrieve -> read -> verify and cite -> respond.
+
+``/ask``, its stream and ``/v1/chat/completions`` all run ``Pipeline.events``. Whatever
+reader is configured, a reader that fails, runs out of time, or writes nothing the
+articles support gives way to the extractive reader, and the response says so
+(``degraded``, ``fallback``). Citations are rebuilt from the readers' claims here, and
+checked against the stored articles before anything is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+
+from qa.cite import citation_problems, render
+from qa.compose import rerank
+from qa.condense import Standalone, Turn, condense
+from qa.decompose import split_question
+from qa.errors import ModelError
+from qa.readers import ABSTAIN_TEXT, Part, Reader, ReaderInput, Reading
+from qa.readers.extractive import ExtractiveReader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Answer:
+    """A reading, who produced it, and whether it is the fallback's."""
+
+    reading: Reading
+    model: str
+    fallback: str | None = None
+
+
+class Pipeline:
+    def __init__(self, parts, reader: Reader, fallback: ExtractiveReader, settings):
+        self.parts = parts  # the service: retriever, scorer, docs
+        self.reader = reader
+        self.fallback = fallback
+        self.settings = settings
+
+    # -- retrieve -------------------------------------------------------------------------
+
+    def standalone(self, question: str, history: list[Turn]) -> list[Standalone]:
+        """Resolve a follow-up against the history and split a multi-part question."""
+        parts = split_question(question)
+        resolved = []
+        for i, part in enumerate(parts):
+            # Later parts may lean on the first ("... and how much of *it* is unfunded?").
+            earlier = history + ([Turn("user", parts[0])] if i else [])
+            resolved.append(condense(part, earlier))
+        return resolved
+
+    def retrieve(self, request) -> ReaderInput:
+        """Find passages and score their sentences, part by part."""
+        retriever, scorer = self.parts.retriever, self.parts.scorer
+        filters = getattr(request, "filters", None)
+        found = []
+        for standalone in self.standalone(request.question, request.history):
+            query = retriever.prepare(standalone.text, standalone.question)
+            passages = retriever.search(query, self.settings.top_k,
+                                        boost=standalone.carried_articles,
+                                        **({"filters": filters} if filters else {}))
+            candidates = scorer.rank(scorer.candidates(query, passages))
+            passages = rerank(passages, candidates, scorer.weights)
+            found.append((standalone, Part(standalone.text, query, passages, candidates)))
+        return ReaderInput(
+            question=request.question,
+            standalone=" | ".join(s.text for s, _ in found),
+            history=list(request.history),
+            parts=[p for _, p in found],
+        )
+
+    # -- read -----------------------------------------------------------------------------
+
+    def read(self, question: ReaderInput, stream: bool) -> Generator[str, None, Answer]:
+        """Run the configured reader; degrade to the extractive one when it cannot answer."""
+        reader = self.reader
+        if isinstance(reader, ExtractiveReader):
+            reading = yield from reader.read(question, deadline=self._deadline())
+            return Answer(reading, reader.name)
+        try:
+            reading = yield from reader.read(question, deadline=self._deadline(), stream=stream)
+        except ModelError as exc:
+            log.warning("answer model %s failed: %s (%s)", reader.name, exc.message, exc.code)
+            return Answer(self.fallback.answer(question), self.fallback.name, exc.code)
+        if reading.fallback:
+            fallen = self.fallback.answer(question)
+            fallen.details = reading.details
+            return Answer(fallen, self.fallback.name, reading.fallback)
+        return Answer(reading, reader.name)
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.settings.model_timeout_s
+
+    # -- respond --------------------------------------------------------------------------
+
+    def events(self, request, stream: bool = False) -> Iterator[tuple[str, dict]]:
+        """Answer as events: ``retrieval``, ``token`` (a model's draft), then ``final``."""
+        started = time.perf_counter()
+        self.parts.ensure_seeded()
+        question = self.retrieve(request)
+        retrieved = time.perf_counter()
+        passages = _distinct([p for part in question.parts for p in part.passages])
+        yield "retrieval", {"passages": [p.to_json() for p in passages]}
+        first_token = None
+        pieces = self.read(question, stream)
+        try:
+            while True:
+                piece = next(pieces)
+                if first_token is None:
+                    first_token = time.perf_counter()
+                yield "token", {"text": piece}
+        except StopIteration as done:
+            answer: Answer = done.value
+        answered = time.perf_counter()
+        response = self.respond(question, answer, passages)
+        timings = {"retrieve": _ms(retrieved - started), "answer": _ms(answered - retrieved),
+                   "total": _ms(time.perf_counter() - started)}
+        if first_token is not None:
+            timings["first_token"] = _ms(first_token - started)
+        response["timings_ms"] = timings
+        yield "final", response
+
+    def respond(self, question: ReaderInput, answer: Answer, passages: list) -> dict:
+        reading = answer.reading
+        claims = reading.claims or []
+        text, citations = render(claims)
+        cited = [c.to_json() for c in citations]
+        if citation_problems(text, cited, self._article_text):
+            # Cannot happen by construction; if it ever does, never show it.
+            log.error("citations failed the contract checks; abstaining")
+            reading = Reading([], abstained=True)
+            text, cited = ABSTAIN_TEXT, []
+        response = {
+            "answer": text or ABSTAIN_TEXT,
+            "abstained": reading.abstained or not claims,
+            "citations": cited,
+            "model": answer.model,
+            "timings_ms": {},
+            "retrieved": [p.to_json() for p in passages[: self.settings.top_k]],
+            "degraded": answer.fallback is not None,
+        }
+        if answer.fallback:
+            response.update(fallback=answer.fallback, requested_model=self.reader.name)
+        if answer.model != self.fallback.name:
+            # A model wrote it: say which sentences and citations the articles support.
+            trusted = {(e.article_id, e.start, e.end) for c in claims if c.verified
+                       for e in c.evidence}
+            for c in cited:
+                c["verified"] = (c["article_id"], c["start"], c["end"]) in trusted
+            response["verified"] = all(c.verified for c in claims)
+        for key in ("verification", "answerability"):
+            if key in reading.details:
+                response[key] = reading.details[key]
+        if len(question.parts) > 1 or question.standalone != question.question:
+            response["standalone_question"] = question.standalone
+        return response
+
+    def ask(self, request) -> dict:
+        """Answer and return the final response."""
+        final = None
+        for name, data in self.events(request):
+            if name == "final":
+                final = data
+        return final
+
+    def _article_text(self, article_id: str) -> str | None:
+        found = self.parts.docs.article(article_id)
+        return found.text if found else None
+
+
+def _distinct(passages: list) -> list:
+    seen, out = set(), []
+    for p in passages:
+        if p.chunk_id not in seen:
+            seen.add(p.chunk_id)
+            out.append(p)
+    return out
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)

@@ -1,0 +1,104 @@
+"""Readers: the one seam between retrieved evidence and a cited answer.
+
+The pipeline hands every reader the same ``ReaderInput`` (the question, and for each part of
+it the retrieved passages and their sentences ranked by the sentence scorer) and gets back
+a ``Reading``: claims that cite exact spans, or an abstention. A reader may stream draft
+text while it works (``read`` is a generator of text pieces that returns the reading).
+
+A new reader is one class and one entry in ``READERS``::
+
+    @register("echo")
+    class EchoReader:
+        name = "echo"
+
+        def __init__(self, spec: str, settings, parts):
+            pass
+
+        def read(self, question, *, deadline, stream=False):
+            best = question.parts[0].candidates[0]
+            return Reading([Claim(best.text, [best.evidence()])], abstained=False)
+            yield  # a reader that streams nothing is still a generator
+
+``QA_ANSWER_MODEL=echo`` then selects it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from qa.cite import Claim
+from qa.condense import Turn
+from qa.errors import ConfigError
+
+ABSTAIN_TEXT = (
+    "The articles don't say. I could not find this in the indexed news articles, "
+    "so I won't guess."
+)
+
+
+@dataclass
+class Part:
+    """One part of the question (most questions have one) and the evidence found for it."""
+
+    text: str
+    query: Any  # qa.retrieve.Query
+    passages: list  # qa.retrieve.Passage, best first
+    candidates: list  # qa.compose.Candidate, ranked by the sentence scorer
+
+
+@dataclass
+class ReaderInput:
+    question: str  # as asked
+    standalone: str  # resolved against the conversation: what was searched for
+    history: list[Turn]
+    parts: list[Part]
+
+
+@dataclass
+class Reading:
+    """What a reader concluded. ``fallback`` names why the extractive reader should answer
+    instead (the model wrote nothing the passages support, say)."""
+
+    claims: list[Claim]
+    abstained: bool
+    fallback: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+class Reader(Protocol):
+    name: str
+
+    def read(self, question: ReaderInput, *, deadline: float,
+             stream: bool = False) -> Generator[str, None, Reading]: ...
+
+
+Factory = Callable[[str, Any, Any], Reader]
+READERS: dict[str, Factory] = {}
+
+
+def register(kind: str) -> Callable[[Factory], Factory]:
+    """Make ``QA_ANSWER_MODEL=<kind>[:<spec>]`` build this reader."""
+
+    def add(factory: Factory) -> Factory:
+        READERS[kind] = factory
+        return factory
+
+    return add
+
+
+def make_reader(spec: str, settings, parts) -> Reader:
+    """Build the reader ``spec`` names (``kind`` or ``kind:detail``); ``parts`` gives access
+    to the embedder and the stores. Raises ``ConfigError`` for an unknown kind."""
+    _load_builtin()
+    kind, _, detail = spec.partition(":")
+    if kind not in READERS:
+        raise ConfigError(f"QA_ANSWER_MODEL={spec!r}: the kind must be one of "
+                          f"{', '.join(sorted(READERS))}")
+    return READERS[kind](detail, settings, parts)
+
+
+def _load_builtin() -> None:
+    # Imported here so that registering them does not import llama.cpp or LangChain.
+    from qa.readers import extractive, generative  # noqa: F401

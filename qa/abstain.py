@@ -19,40 +19,57 @@ WEIGHTS_FILE = Path(__file__).with_name("abstain.json")
 
 @dataclass(frozen=True)
 class Signals:
-    """What is known about one answer attempt; every value is in [0, 1] or a similarity."""
+    """What is known about one answer attempt: shares in [0, 1], similarities and scores."""
 
     refusal: float  # the model's probability of opening with its refusal
     refused: float  # 1 when it did refuse
-    support: float  # support score of its answer by the cited sentence (0: none)
+    support: float  # support score of its answer by the sentence it cites (0: none)
+    novelty: float  # share of the answer's terms the question does not already hold
     cited_similarity: float  # the cited sentence's similarity to the question
+    cited_coverage: float  # idf-weighted share of the question's terms the cited one holds
     top_similarity: float  # the best sentence's similarity to the question
+    top_coverage: float  # the best coverage of the question by any sentence read
     passage_similarity: float  # the best passage's similarity to the question
-    sentence_score: float  # the sentence scorer's best score (the extractive answerability)
+    sentence_score: float  # the sentence scorer's best score (extractive answerability)
+    extractive_abstains: float  # 1 when the extractive reader would abstain
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
 
     def vector(self) -> list[float]:
-        return [getattr(self, f.name) for f in fields(self)]
+        return [getattr(self, name) for name in self.names()]
 
 
 @dataclass(frozen=True)
 class Abstainer:
-    """``P(answerable) = sigmoid(bias + weights . signals)``; answer at ``threshold`` or above."""
+    """``P(answerable) = sigmoid(bias + weights . signals)``; answer at ``threshold`` or above.
+
+    ``weights`` follow ``Signals.names()``; a signal the weights file does not name weighs 0.
+    """
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
 
     @classmethod
+    def of(cls, bias: float, threshold: float = 0.5, **weights: float) -> Abstainer:
+        """Build one from named weights (the rest weigh 0)."""
+        unknown = set(weights) - set(Signals.names())
+        if unknown:
+            raise ValueError(f"no such signals: {sorted(unknown)}")
+        return cls(tuple(float(weights.get(n, 0.0)) for n in Signals.names()), bias, threshold)
+
+    @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Abstainer:
         values = json.loads(path.read_text())
-        names = [f.name for f in fields(Signals)]
-        return cls(tuple(float(values["weights"][n]) for n in names), float(values["bias"]),
-                   float(values["threshold"]))
+        return cls(tuple(float(values["weights"].get(n, 0.0)) for n in Signals.names()),
+                   float(values["bias"]), float(values["threshold"]))
 
     def save(self, path: Path = WEIGHTS_FILE, **notes) -> None:
-        names = [f.name for f in fields(Signals)]
         path.write_text(json.dumps({
-            "weights": dict(zip(names, self.weights, strict=True)), "bias": self.bias,
-            "threshold": self.threshold, **notes}, indent=2) + "\n")
+            "weights": dict(zip(Signals.names(), self.weights, strict=True)),
+            "bias": self.bias, "threshold": self.threshold, **notes}, indent=2) + "\n")
 
     def probability(self, signals: Signals) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, signals.vector(), strict=True))

@@ -17,15 +17,12 @@ import numpy as np
 
 from qa.cite import Claim, Evidence
 from qa.question import CREDIT_KINDS, answer_type, entities, supplies
+from qa.readers import ABSTAIN_TEXT
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
 from vectorstore.terms import CAPITAL_COUNTRY, same_country, terms
 
-ABSTAIN_TEXT = (
-    "The articles don't say. I could not find this in the indexed news articles, "
-    "so I won't guess."
-)
 MAX_CLAIMS = 3
 BORROWED_WEIGHT = 0.3
 _MULTIPART = re.compile(

@@ -124,11 +124,40 @@ def score(fx: Fixture, response: dict, seconds: float, text_of) -> dict:
         "citation_problems": problems,
         "support": support(response["answer"], response["citations"]),
         "latency_ms": round(seconds * 1000, 1),
+        "first_token_ms": response.get("timings_ms", {}).get("first_token"),
+        "model": response.get("model"),
+        "fallback": response.get("fallback"),
     }
+    for key in ("draft", "answerability"):  # what a generative reader wrote and weighed
+        if key in response:
+            row[key] = response[key]
     return row
 
 
 # -- running -----------------------------------------------------------------------------
+
+
+def final_event(chunks, started: float) -> dict:
+    """Read an ``/ask`` event stream; return its final response, with the time the first
+    token arrived as the client saw it (``timings_ms.first_token``)."""
+    buffer, first = "", None
+    for chunk in chunks:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            name = next((ln[7:] for ln in block.splitlines() if ln.startswith("event: ")), "")
+            data = "".join(ln[6:] for ln in block.splitlines() if ln.startswith("data: "))
+            if name == "token" and first is None:
+                first = time.perf_counter()
+            elif name == "error":
+                raise RuntimeError(f"/ask failed: {data}")
+            elif name == "final":
+                final = json.loads(data)
+                if first is not None:
+                    final.setdefault("timings_ms", {})["first_token"] = round(
+                        (first - started) * 1000, 1)
+                return final
+    raise RuntimeError("/ask ended without a final event")
 
 
 def _http_runner(url: str) -> tuple[Callable[[dict], dict], Callable[[str], str | None]]:
@@ -138,9 +167,12 @@ def _http_runner(url: str) -> tuple[Callable[[dict], dict], Callable[[str], str 
     texts: dict[str, str | None] = {}
 
     def ask(payload: dict) -> dict:
-        r = session.post(f"{url.rstrip('/')}/ask", json=payload, timeout=60)
+        started = time.perf_counter()
+        r = session.post(f"{url.rstrip('/')}/ask", json={**payload, "stream": True},
+                         timeout=120, stream=True)
         r.raise_for_status()
-        return r.json()
+        with r:
+            return final_event(r.iter_content(chunk_size=None), started)
 
     def text_of(article_id: str) -> str | None:
         if article_id not in texts:
@@ -152,10 +184,10 @@ def _http_runner(url: str) -> tuple[Callable[[dict], dict], Callable[[str], str 
     return ask, text_of
 
 
-def _local_runner(data_dir: Path | None, corpus: list[Path]):
+def _local_runner(data_dir: Path | None, corpus: list[Path], model: str | None = None):
     from app import create_app
 
-    overrides = {}
+    overrides = {"answer_model": model} if model else {}
     if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="qa-eval-"))
     overrides["data_dir"] = data_dir
@@ -168,10 +200,14 @@ def _local_runner(data_dir: Path | None, corpus: list[Path]):
     client = app.test_client()
 
     def ask(payload: dict) -> dict:
-        r = client.post("/ask", json=payload)
+        started = time.perf_counter()
+        r = client.post("/ask", json={**payload, "stream": True}, buffered=False)
         if r.status_code != 200:
             raise RuntimeError(f"/ask answered {r.status_code}: {r.get_data(as_text=True)}")
-        return r.get_json()
+        try:
+            return final_event(r.response, started)
+        finally:
+            r.close()  # ends the stream, which gives its concurrency slot back
 
     def text_of(article_id: str) -> str | None:
         article = service.docs.article(article_id)
@@ -302,13 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, action="append", default=[],
                         help="in-process: also ingest these folders (distractors)")
     parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
+    parser.add_argument("--model", help="in-process: the answer model (QA_ANSWER_MODEL)")
     args = parser.parse_args(argv)
 
     fixtures = load_fixtures(args.fixtures)
     if args.url:
         ask, text_of = _http_runner(args.url)
     else:
-        ask, text_of = _local_runner(args.data_dir, args.corpus)
+        ask, text_of = _local_runner(args.data_dir, args.corpus, args.model)
     rows = run(fixtures, ask, text_of)
     summary, types = summarize(rows), by_type(rows)
     thresholds = json.loads(args.thresholds.read_text()) if args.thresholds.exists() else {}

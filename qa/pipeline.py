@@ -152,7 +152,7 @@ class Pipeline:
             for c in cited:
                 c["verified"] = (c["article_id"], c["start"], c["end"]) in trusted
             response["verified"] = all(c.verified for c in claims)
-        for key in ("verification", "answerability"):
+        for key in ("draft", "verification", "answerability"):
             if key in reading.details:
                 response[key] = reading.details[key]
         if len(question.parts) > 1 or question.standalone != question.question:

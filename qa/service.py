@@ -52,9 +52,9 @@ class QAService:
         self._verifier: Verifier | None = None
         # Built now, so a bad QA_ANSWER_MODEL or a missing package fails at start-up; a
         # model itself loads on first use (or in warm_up).
+        self.extractive = ExtractiveReader(self)
         self.reader: Reader = (reader_factory(self) if reader_factory
                                else make_reader(settings.answer_model, settings, self))
-        self.extractive = ExtractiveReader(self)
         self.pipeline = Pipeline(self, self.reader, self.extractive, settings)
 
     # -- the parts, opened lazily -----------------------------------------------------

@@ -28,7 +28,7 @@ from tests.openai_stub import (
 
 QUESTION = "What is the PURL programme designed to do?"
 # Fakes of the calibrated abstainer: these tests are about the plumbing, not the weights.
-ANSWERS_UNLESS_REFUSED = Abstainer(weights=(0, -20, 0, 0, 0, 0, 0), bias=10, threshold=0.5)
+ANSWERS_UNLESS_REFUSED = Abstainer.of(bias=10, refused=-20)
 
 
 @pytest.fixture
@@ -197,23 +197,28 @@ def test_not_found_abstains(make_app, openai_stub):
 
 def test_the_abstainer_overrules_an_answer_it_judges_unsupported(make_app, openai_stub):
     openai_stub.responder = cite_first()
-    never = Abstainer(weights=(0,) * 7, bias=-10, threshold=0.5)
+    never = Abstainer.of(bias=-10)
     data = ask(make_app(abstainer=never))
     assert data["abstained"] is True and data["model"] == "openai:stub-model"
     assert data["answerability"]["answerable"] < 0.5
 
 
 def test_abstainer_weighs_its_signals():
-    abstainer = Abstainer(weights=(-4, -2, 2, 2, 2, 1, 1), bias=-2.5, threshold=0.5)
-    sure = Signals(refusal=0.01, refused=0, support=0.9, cited_similarity=0.7,
-                   top_similarity=0.7, passage_similarity=0.6, sentence_score=0.6)
-    doubtful = Signals(refusal=0.6, refused=0, support=0.7, cited_similarity=0.2,
-                       top_similarity=0.3, passage_similarity=0.3, sentence_score=0.3)
+    abstainer = Abstainer.of(bias=-2.5, refusal=-4, support=2, cited_similarity=2,
+                             top_similarity=2)
+    common = dict(refused=0, novelty=1, cited_coverage=0.5, top_coverage=0.5,
+                  passage_similarity=0.5, sentence_score=0.5, extractive_abstains=0)
+    sure = Signals(refusal=0.01, support=0.9, cited_similarity=0.7, top_similarity=0.7,
+                   **common)
+    doubtful = Signals(refusal=0.6, support=0.7, cited_similarity=0.2, top_similarity=0.3,
+                       **common)
     assert abstainer.answerable(sure) and not abstainer.answerable(doubtful)
+    with pytest.raises(ValueError):
+        Abstainer.of(bias=0, confidence=1)
 
 
 def test_abstainer_weights_round_trip(tmp_path):
-    abstainer = Abstainer(weights=(1, 2, 3, 4, 5, 6, 7), bias=-1, threshold=0.4)
+    abstainer = Abstainer(weights=tuple(range(len(Signals.names()))), bias=-1, threshold=0.4)
     abstainer.save(tmp_path / "w.json", fitted="test")
     assert Abstainer.load(tmp_path / "w.json") == abstainer
 

@@ -23,6 +23,7 @@ from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
 from qa.verify import Verifier, split_answer
+from vectorstore.terms import terms
 
 REFUSAL = "NOT FOUND"
 PREFILL = "Answer:"
@@ -38,6 +39,7 @@ class Sentence:
     end: int
     text: str
     similarity: float  # to the question
+    coverage: float  # idf-weighted share of the question's terms it holds
     score: float  # the sentence scorer's
 
     @property
@@ -68,7 +70,8 @@ def select(question: ReaderInput, count: int) -> list[Sentence]:
                 c = candidates[depth]
                 if c.text not in seen:
                     seen.add(c.text)
-                    chosen.append(Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.score))
+                    chosen.append(Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.coverage,
+                                           c.score))
     return chosen
 
 
@@ -77,8 +80,9 @@ class GenerativeReader:
     signals say the articles do not answer."""
 
     def __init__(self, model, verifier: Verifier, abstainer: Abstainer, sentences: int = 6,
-                 policy: str = "drop"):
+                 policy: str = "drop", extractive=None):
         self.model = model
+        self.extractive = extractive  # its verdict is one of the abstainer's signals
         self.name = model.name
         self.verifier = verifier
         self.abstainer = abstainer
@@ -124,7 +128,7 @@ class GenerativeReader:
         claims, counts = ([], {}) if refused else self._verified(raw, evidence)
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
-        details = {"answerability": describe(signals, probability),
+        details = {"draft": raw, "answerability": describe(signals, probability),
                    "verification": {"removed_markers": 0, "dropped_sentences": 0,
                                     "moved_citations": 0, **counts}}
         if probability < self.abstainer.threshold:
@@ -167,14 +171,21 @@ class GenerativeReader:
         cited = [by_span[(e.article_id, e.start)] for e in supported
                  if (e.article_id, e.start) in by_span]
         passages = [p for part in question.parts for p in part.passages]
+        asked = set(terms(question.question))
+        said = set(terms(" ".join(c.text for c in claims)))
+        abstains = self.extractive.answer(question).abstained if self.extractive else False
         return Signals(
             refusal=float(refused) if refusal_p is None else refusal_p,
             refused=float(refused),
             support=max((e.score for e in supported), default=0.0),
+            novelty=len(said - asked) / len(said) if said else 0.0,
             cited_similarity=max((s.similarity for s in cited), default=0.0),
+            cited_coverage=max((s.coverage for s in cited), default=0.0),
             top_similarity=max(s.similarity for s in evidence),
+            top_coverage=max(s.coverage for s in evidence),
             passage_similarity=max((p.dense for p in passages), default=0.0),
             sentence_score=max(s.score for s in evidence),
+            extractive_abstains=float(abstains),
         )
 
 
@@ -182,9 +193,10 @@ def check_text(raw: str) -> None:
     """Refuse output that is not an answer at all: empty, binary, or without words."""
     if not isinstance(raw, str) or not raw.strip():
         raise ModelError("the model returned no text", code="model_garbage")
-    letters = sum(ch.isalpha() for ch in raw)
+    text = MARKER.sub("", raw).strip()  # "1969 [2]." is an answer
+    words = sum(ch.isalnum() for ch in text)
     controls = sum(ord(ch) < 32 and ch not in "\n\t\r" for ch in raw)
-    if letters < 2 or controls or letters < 0.4 * len(raw.strip()):
+    if not words or controls or words < 0.4 * len(text):
         raise ModelError("the model returned text that is not an answer", code="model_garbage")
 
 
@@ -276,4 +288,5 @@ class LazyModel:
 
 def _reader(model, settings, parts) -> GenerativeReader:
     return GenerativeReader(model, parts.verifier, Abstainer.load(),
-                            sentences=settings.evidence_sentences, policy=settings.unverified)
+                            sentences=settings.evidence_sentences, policy=settings.unverified,
+                            extractive=parts.extractive)

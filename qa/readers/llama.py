@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import ConfigError, ModelError
-from qa.readers.chat import Message, openai_role
+from qa.readers.chat import Message, as_model_error, openai_role
 
 log = logging.getLogger(__name__)
 # Prompt tokens evaluated per llama_decode call: the deadline is checked between calls.
@@ -122,6 +122,11 @@ class LlamaCppModel:
             try:
                 yield from self._decode(self.prompt_tokens(messages, prefill), watch, deadline,
                                         cancel, generation)
+            except ModelError:
+                raise
+            except Exception as exc:  # llama.cpp failed mid-answer: degrade, never a 500
+                log.exception("the local model failed")
+                raise as_model_error(exc) from exc
             finally:
                 self._run.release()
         finally:

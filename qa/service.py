@@ -6,13 +6,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa import models
 from qa.cite import Claim, render
 from qa.compose import ABSTAIN_TEXT, ExtractiveAnswerer, rerank
 from qa.condense import Standalone, Turn, condense
+from qa.contract import AskRequest
 from qa.decompose import split_question
 from qa.generate import GenerativeAnswerer, final_response, generative_events
 from qa.models import ChatModel
@@ -25,12 +25,6 @@ from vectorstore.store import VectorStore
 
 log = logging.getLogger(__name__)
 MAX_PART_CLAIMS = 2  # per part of a multi-part question
-
-
-@dataclass
-class AskRequest:
-    question: str
-    history: list[Turn] = field(default_factory=list)
 
 
 class QAService:

@@ -71,8 +71,10 @@ def test_article_page_escapes_markup(seeded, seeds_dir, app):
 
 
 def test_articles_list_and_search(seeded):
-    listed = seeded.get("/articles").get_json()["articles"]
-    assert {"article_id": "900_token", "title": "Harbour festival"} in listed
+    page = seeded.get("/articles").get_json()
+    assert {"article_id": "900_token", "title": "Harbour festival", "published": None,
+            "source": None, "url": None} in page["articles"]
+    assert page["total"] == len(page["articles"]) == 6
     results = seeded.get("/search?q=quandrilex bridge&k=3").get_json()["results"]
     assert results[0]["article_id"] == "900_token"
 

@@ -52,7 +52,7 @@ def get_model(model_id: str):
 
 @routes.post("/chat/completions", summary="Answer the last user message, with citations",
              body=ChatRequest, responses={200: ChatCompletion},
-             events={"data": ChatChunk, "error": ErrorBody}, answers=True)
+             events={"message": (ChatChunk, ErrorBody)}, answers=True)
 def chat_completions(body: ChatRequest):
     """A completion, or ``data:`` chunks then ``data: [DONE]`` for ``stream``."""
     question = body.to_ask(settings()).to_request()

@@ -81,7 +81,7 @@ def _schemas(operations: list[Operation]) -> tuple[dict, dict]:
     for op in operations:
         if op.body is not None:
             wanted.add((op.body, "validation"))
-        models = [*_models(op.responses), *(op.events or {}).values()]
+        models = [*_models(op.responses), *_models(op.events or {})]
         wanted.update((m, "serialization") for m in models)
     ordered = sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1]))
     refs, top = models_json_schema(ordered, ref_template=REF)
@@ -93,6 +93,8 @@ def _models(value: Any) -> list[type[Reply]]:
         return [value]
     if isinstance(value, dict):
         return [m for v in value.values() for m in _models(v)]
+    if isinstance(value, tuple):
+        return [m for v in value for m in _models(v)]
     return []
 
 
@@ -141,12 +143,25 @@ def _response(status: int, value: Any, op: Operation, refs: dict) -> dict:
     content = {media: {**spec, "schema": _schema(spec["schema"], refs)}
                for media, spec in value.get("content", {}).items()}
     if op.events:
-        content["text/event-stream"] = {
-            "schema": {"type": "string", "description": "server-sent events; each event's "
-                       "data is JSON of the schema named for it in x-events"},
-            "x-events": {name: refs[(m, "serialization")] for name, m in op.events.items()},
-        }
+        content["text/event-stream"] = {"schema": _events(op.events, refs)}
     return {**value, "content": content} if content else value
+
+
+def _events(events: dict[str, Any], refs: dict) -> dict:
+    """The schema of one server-sent event: its name and its JSON data. A ``message``
+    event is data alone (OpenAI's stream), closed by ``data: [DONE]``."""
+    variants = []
+    for name, models in events.items():
+        schemas = [refs[(m, "serialization")] for m in _models(models)]
+        data = {"type": "string", "contentMediaType": "application/json",
+                "contentSchema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}}
+        if name == "message":
+            variants.append({"type": "object", "required": ["data"], "properties": {
+                "data": {"anyOf": [data, {"const": "[DONE]"}]}}})
+        else:
+            variants.append({"type": "object", "required": ["event", "data"], "properties": {
+                "event": {"const": name}, "data": data}})
+    return {"description": "one server-sent event", "oneOf": variants}
 
 
 def _schema(schema: Any, refs: dict) -> Any:

@@ -40,7 +40,8 @@ class Operation:
     query: type[Request] | None = None
     # status -> a Reply model, or an OpenAPI response object for other media types
     responses: dict[int, Any] = field(default_factory=dict)
-    events: dict[str, type[Reply]] | None = None  # the server-sent events of a stream
+    # the server-sent events of a stream: name -> the model(s) of its JSON data
+    events: dict[str, Any] | None = None
     answers: bool = False  # retrieves or answers: behind the rate limit and the gate
     writes: bool = False  # changes the corpus: API key and same-origin checks
     parameters: list[dict] = field(default_factory=list)  # path and extra query parameters

@@ -78,8 +78,8 @@ class RateLimiter:
                 self._buckets[key] = (tokens, now)
                 wait = math.ceil((1.0 - tokens) / self.rate)
                 raise RateLimited(
-                    f"at most {self.per_minute} requests a minute per client; "
-                    f"retry in {wait} s",
+                    f"at most {self.per_minute} request{'s' * (self.per_minute != 1)} a "
+                    f"minute per client; retry in {wait} s",
                     retry_after=max(1, wait),
                 )
             self._buckets[key] = (tokens - 1.0, now)

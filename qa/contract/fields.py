@@ -123,9 +123,11 @@ def unicode_text(text: str) -> str:
 
 
 def without_controls(text: str) -> str:
-    """Drop control characters other than newline and tab."""
-    return "".join(ch for ch in text if ch in "\n\t" or not ("\x00" <= ch < " " or
-                                                             "\x7f" <= ch <= "\x9f"))
+    """Drop control characters (Unicode category Cc) other than newline and tab."""
+    return _CONTROLS.sub("", text)
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def has_visible(text: str) -> bool:

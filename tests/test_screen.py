@@ -8,7 +8,7 @@ import csv
 import pytest
 
 from bench.haystack import BBC_CSV
-from vectorstore.screen import fold, injection
+from vectorstore.screen import fold, injection, screen
 
 
 def tags(text: str) -> str:
@@ -116,3 +116,10 @@ def test_no_bbc_article_is_quarantined():
     with BBC_CSV.open(newline="", encoding="utf-8") as f:
         flagged = [row["text"][:60] for row in csv.DictReader(f) if injection(row["text"])]
     assert flagged == []
+
+
+def test_files_lose_every_invisible_format_character():
+    text, notes = screen("Lu\u00adnar ro\u200bver\u202e finds ice" + tags(" hidden"))
+    assert text == "Lunar rover finds ice"
+    assert notes == ["removed 10 invisible format characters (zero-width, soft hyphen, "
+                     "direction control)"]

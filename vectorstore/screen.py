@@ -1,9 +1,9 @@
 """Screen hostile article text before ingest: clean what can be cleaned, quarantine the rest.
 
 Articles are plain text. Markup is removed (a ``<script>`` block with its content), hidden
-characters are counted and dropped by ``load.clean_text``, and text that addresses a
-language model with instructions is quarantined: it is never ingested, and the report
-says why. Each change is recorded as a note, so an operator can see what ingest did.
+format characters are counted and dropped, and text that addresses a language model with
+instructions is quarantined: it is never ingested, and the report says why. Each change
+is recorded as a note, so an operator can see what ingest did.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ _TAGS = (
     "style|sub|sup|svg|table|tbody|td|textarea|th|thead|tr|u|ul|video|audio|source|math"
 )
 _TAG = re.compile(rf"</?(?:{_TAGS})\b(?:[^<>\"']|\"[^\"]*\"|'[^']*')*/?>", re.IGNORECASE)
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069]")
+# Unicode format characters (category Cf): soft hyphens, zero-width marks, bidi controls,
+# tag characters. They hide text from readers but not from models: files lose them, and
+# injection screening reads text without them.
+_FORMAT = re.compile(
+    "[\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
 
 # -- injection screening -----------------------------------------------------------------
 # Text is screened as a model would read it: ``fold`` undoes what changes how text looks
@@ -33,13 +41,6 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u
 # accents), ``flatten`` what splits words apart (markup, in-word punctuation, spaced-out
 # letters, digits for letters). The stored text is never changed by this.
 
-# Unicode format characters (category Cf): soft hyphens, zero-width marks, bidi controls.
-_FORMAT = re.compile(
-    "[\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f]"
-)
 # Tag characters spell ASCII invisibly ("ASCII smuggling"); a model reads them as letters.
 _TAGS_TO_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
 # Letters that look Latin: Cyrillic, Greek, small capitals and dotless i (NFKC keeps them).
@@ -155,8 +156,9 @@ def strip_markup(text: str) -> tuple[str, list[str]]:
 
 
 def invisible_characters(text: str) -> list[str]:
-    count = len(_INVISIBLE.findall(text))
-    return [f"removed {count} zero-width or direction-control characters"] if count else []
+    count = len(_FORMAT.findall(text))
+    return [f"removed {count} invisible format characters (zero-width, soft hyphen, "
+            "direction control)"] if count else []
 
 
 def injection(text: str) -> str | None:
@@ -193,5 +195,5 @@ def screen(raw: str) -> tuple[str, list[str]]:
     a phrase apart there.
     """
     notes = invisible_characters(raw)
-    text, markup = strip_markup(_INVISIBLE.sub("", raw))
+    text, markup = strip_markup(_FORMAT.sub("", raw))
     return text, notes + markup

@@ -55,7 +55,7 @@ def test_limits_in_the_schema_come_from_the_settings(settings, fake_embedder):
     client = app.test_client()
     refused = client.post("/ask", json={"question": "x" * 121}).get_json()["error"]
     assert refused == {"code": "invalid_question",
-                       "message": "question must be a string of 1 to 120 characters"}
+                       "message": "question must be 1 to 120 characters"}
     assert client.get("/search?q=drones&k=8").get_json()["error"]["message"] == (
         "k must be a whole number from 1 to 7")
     assert client.get("/search?q=drones&k=7").status_code == 200

@@ -87,7 +87,7 @@ class AskBody(Request):
         "question": "invalid_question", "history": "invalid_history", "filters": "invalid_filters",
     }
     field_messages: ClassVar[dict[str, str]] = {
-        "question": "question must be a string of 1 to {max_question_chars} characters",
+        "question": "question must be 1 to {max_question_chars} characters",
     }
     shape_message: ClassVar[str] = 'the body must be a JSON object like {"question": "..."}'
 

@@ -43,7 +43,7 @@ class Request(BaseModel):
             return code, error["msg"]
         if field is None:
             return code, error["msg"] if ours else cls.shape_message
-        if field in cls.field_messages and not ours:
+        if field in cls.field_messages:
             return code, cls.field_messages[field].format(**settings.model_dump())
         return code, f"{_where(loc)}: {error['msg']}"
 

@@ -15,30 +15,25 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from qa.api import bp
+from qa import web
 from qa.errors import QAError
-from qa.openai_api import bp as openai_bp
 from qa.service import QAService
 from qa.settings import Settings
 
-HERE = Path(__file__).resolve().parent
+WEB = Path(web.__file__).resolve().parent
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     """Build the app; nothing heavy happens until the first request or ``warm_up``."""
     factories = _factories(overrides)  # before the rest become Settings fields
     settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
-    app = Flask(
-        __name__,
-        static_folder=str(HERE / "qa" / "static"),
-        template_folder=str(HERE / "qa" / "templates"),
-    )
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    app = Flask(__name__, static_folder=str(WEB / "static"),
+                template_folder=str(WEB / "templates"))
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["qa"] = QAService(settings, **factories)
-    app.register_blueprint(bp)
-    app.register_blueprint(openai_bp)
+    web.register(app)
     app.cli.add_command(ingest_command)
     return app
 
@@ -106,7 +101,7 @@ def ingest_summary(report, per_file: int = 20) -> str:
 
 def main(make_app: Callable[[], Flask] = create_app) -> None:
     """Serve with waitress, the production WSGI server."""
-    import waitress
+    from qa.web.server import make_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs every Chroma server call at INFO: one line per request is noise.
@@ -121,8 +116,8 @@ def main(make_app: Callable[[], Flask] = create_app) -> None:
         sys.exit(f"error: {exc.message}")
     settings = service.settings
     logging.getLogger("app").info("serving on http://%s:%s", settings.host, settings.port)
-    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads,
-                   ident="news-qa")
+    make_server(app, host=settings.host, port=settings.port, threads=settings.threads,
+                ident="news-qa").run()
 
 
 if __name__ == "__main__":

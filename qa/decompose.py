@@ -33,3 +33,20 @@ def split_question(question: str) -> list[str]:
 
 def _content_words(text: str) -> int:
     return sum(1 for w in words(text) if w not in STOPWORDS)
+
+
+class TooManyParts(ValueError):
+    """A question that splits into more parts than one request may cost."""
+
+    def __init__(self, parts: int, limit: int):
+        super().__init__(f"the question has {parts} parts; ask at most {limit} at a time")
+        self.parts, self.limit = parts, limit
+
+
+def capped_split(question: str, limit: int) -> list[str]:
+    """Split ``question``; past ``limit`` parts raise ``TooManyParts`` (each part costs a
+    retrieval and an answer, so the parts bound the work of one request)."""
+    parts = split_question(question)
+    if len(parts) > limit:
+        raise TooManyParts(len(parts), limit)
+    return parts

@@ -35,6 +35,23 @@ class InvalidRequest(QAError):
     code = "invalid_request"
 
 
+class UnsupportedMediaType(QAError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class UntrustedHost(QAError):
+    """The Host header names a host this service does not serve (DNS rebinding)."""
+
+    status = 400
+    code = "untrusted_host"
+
+
+class Forbidden(QAError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(QAError):
     status = 404
     code = "not_found"

@@ -56,13 +56,12 @@ class Pipeline:
     def retrieve(self, request) -> ReaderInput:
         """Find passages and score their sentences, part by part."""
         retriever, scorer = self.parts.retriever, self.parts.scorer
-        filters = getattr(request, "filters", None)
         found = []
         for standalone in self.standalone(request.question, request.history):
             query = retriever.prepare(standalone.text, standalone.question)
             passages = retriever.search(query, self.settings.top_k,
                                         boost=standalone.carried_articles,
-                                        **({"filters": filters} if filters else {}))
+                                        filters=request.filters)
             candidates = scorer.rank(scorer.candidates(query, passages))
             passages = rerank(passages, candidates, scorer.weights)
             found.append((standalone, Part(standalone.text, query, passages, candidates)))

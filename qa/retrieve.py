@@ -82,7 +82,8 @@ class Retriever:
             query.asked = own
         return query
 
-    def search(self, query: Query, k: int, boost: frozenset[str] = frozenset()) -> list[Passage]:
+    def search(self, query: Query, k: int, boost: frozenset[str] = frozenset(),
+               filters=None) -> list[Passage]:
         """Return the best ``k`` passages; articles in ``boost`` get one extra fused rank."""
         dense = self.store.query(query.vector, self.depth)
         keyword = self.docs.search(query.terms, self.depth)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.compose import ExtractiveAnswerer, SentenceVectors
-from qa.condense import Turn
+from qa.contract import AskRequest
 from qa.pipeline import Pipeline
 from qa.readers import Reader, make_reader
 from qa.readers.extractive import ExtractiveReader
@@ -22,12 +21,6 @@ from vectorstore.ingest import Ingestor, IngestReport
 from vectorstore.store import VectorStore
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class AskRequest:
-    question: str
-    history: list[Turn] = field(default_factory=list)
 
 
 class QAService:

@@ -71,8 +71,10 @@ def test_article_page_escapes_markup(seeded, seeds_dir, app):
 
 
 def test_articles_list_and_search(seeded):
-    listed = seeded.get("/articles").get_json()["articles"]
-    assert {"article_id": "900_token", "title": "Harbour festival"} in listed
+    page = seeded.get("/articles").get_json()
+    assert {"article_id": "900_token", "title": "Harbour festival", "published": None,
+            "source": None, "url": None} in page["articles"]
+    assert page["total"] == len(page["articles"]) == 6
     results = seeded.get("/search?q=quandrilex bridge&k=3").get_json()["results"]
     assert results[0]["article_id"] == "900_token"
 
@@ -140,3 +142,31 @@ def test_delete_removes_the_article_and_every_chunk(seeded, app):
     assert not any(cid.startswith("900_token:") for cid in store.hashes())
     assert seeded.get("/articles/900_token").status_code == 404
     assert seeded.delete("/articles/900_token").status_code == 404
+
+
+def test_articles_are_listed_a_page_at_a_time(client):
+    everything = client.get("/articles").get_json()
+    assert (everything["total"], everything["limit"], everything["offset"]) == (5, 100, 0)
+    ids = [a["article_id"] for a in everything["articles"]]
+    assert ids == sorted(ids)
+    page = client.get("/articles?limit=2&offset=1").get_json()
+    assert [a["article_id"] for a in page["articles"]] == ids[1:3] and page["total"] == 5
+    assert client.get("/articles?offset=5").get_json()["articles"] == []
+    for bad in ("limit=0", "limit=1001", "offset=-1", "limit=ten", "limit=1.5"):
+        r = client.get(f"/articles?{bad}")
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_query", bad
+    assert client.get("/articles?limit=1000").status_code == 200
+
+
+def test_an_article_may_come_with_its_title_date_source_and_url(client):
+    body = {"article_id": "meta/1", "text": "harbour news\nthe quay reopened on monday.",
+            "title": "Quay reopens", "published": "2024-09-01T08:30:00Z",
+            "source": "Harbour Herald", "url": "https://herald.example/quay"}
+    assert client.post("/articles", json=body).status_code == 201
+    stored = client.get("/articles/meta/1").get_json()
+    assert stored["title"] == "Quay reopens" and stored["text"] == body["text"]
+    assert set(stored) == {"article_id", "title", "text", "published", "source", "url"}
+    for field, bad in (("published", "2024-02-30"), ("published", "yesterday"),
+                       ("url", "javascript:alert(1)"), ("source", ""), ("title", " \u200b")):
+        r = client.post("/articles", json={**body, field: bad})
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_article", field

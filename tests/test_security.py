@@ -13,8 +13,8 @@ import pytest
 
 from app import create_app
 from qa.errors import StoreError
-from qa.limits import ConcurrencyGate, RateLimiter
 from qa.settings import Settings
+from qa.web.limits import ConcurrencyGate, RateLimiter
 from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,14 +102,14 @@ def test_pages_load_nothing_from_another_origin_and_run_no_inline_code(client):
             # Same origin: a path, a fragment, or an inline data: icon; never scheme://host.
             assert re.match(r"^(/(?!/)|#|data:,$)", url), (path, url)
         assert refs.inline_scripts == 0 and refs.inline_handlers == [], path
-    for asset in (ROOT / "qa" / "static").iterdir():
+    for asset in (ROOT / "qa" / "web" / "static").iterdir():
         source = asset.read_text()
         assert not re.search(r"\b(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", source, re.I), asset.name
         assert "@import" not in source
 
 
 def test_chat_script_writes_text_never_html():
-    script = (ROOT / "qa" / "static" / "chat.js").read_text()
+    script = (ROOT / "qa" / "web" / "static" / "chat.js").read_text()
     code = re.sub(r"//[^\n]*|/\*.*?\*/", "", script, flags=re.S)  # comments may say "innerHTML"
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
                  "new Function", "setTimeout('", 'setTimeout("', "srcdoc"):
@@ -169,16 +169,16 @@ def test_without_a_configured_key_the_corpus_is_open(client):
 
 
 def test_keys_are_compared_in_constant_time(keyed, monkeypatch):
-    import qa.api
+    import qa.web.guard
 
     seen = []
-    real = qa.api.hmac.compare_digest
+    real = qa.web.guard.hmac.compare_digest
 
     def spy(a, b):
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(qa.api.hmac, "compare_digest", spy)
+    monkeypatch.setattr(qa.web.guard.hmac, "compare_digest", spy)
     keyed.test_client().delete("/articles/x", headers={"X-API-Key": "guess"})
     assert seen == [(b"guess", KEY.encode())]
 

@@ -1,4 +1,5 @@
-"""Readiness probes: each dependency checked in its own thread, within a time limit."""
+"""``/healthz`` (liveness) and ``/readyz`` (readiness: each dependency probed in its own
+thread, within a time limit)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,37 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+
+from flask import current_app
+
+from qa.contract import status
+from qa.web.operations import Routes, service
+
+routes = Routes("health", __name__)
+
+
+@routes.get("/healthz", summary="Liveness: the process answers; touches no dependency",
+            responses={200: status.Health}, plain=True)
+def healthz():
+    return status.Health()
+
+
+@routes.get("/readyz", summary="Readiness: each dependency probed, within a bounded time",
+            responses={200: status.Readiness, 503: status.Readiness})
+def readyz():
+    svc = service()
+    readiness = current_app.extensions.setdefault(
+        "readiness", Readiness(svc.settings.ready_timeout_s)
+    )
+    ok, checks = readiness.check({
+        "store": lambda: svc.store.heartbeat(),
+        "documents": lambda: svc.docs.count_articles(),
+        "embedder": lambda: svc.embedder.embed_query("ready"),
+    })
+    # A remote model is not probed here: /ask degrades to extractive when it is down.
+    checks["model"] = {"ok": True, "name": svc.settings.answer_model}
+    body = status.Readiness(status="ready" if ok else "unavailable", checks=checks)
+    return body, (200 if ok else 503)
 
 
 class Readiness:

@@ -2,28 +2,28 @@
 
 The ``final`` event carries the full contract response. With a generative model the
 ``token`` events are the model's raw text as it writes; the final answer is the verified
-one, which the chat box shows in place of the streamed text.
+one, which the chat box shows in place of the streamed text. Every event's data is
+checked against its contract model on the way out.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import logging
 import re
 from collections.abc import Iterator
 
-from flask import Response, g, stream_with_context
+from flask import Response, stream_with_context
 
-from qa.errors import QAError
+from qa.contract.ask import EVENTS
+from qa.contract.base import Reply
+from qa.web.errors import public
 
-log = logging.getLogger(__name__)
 TOKEN_WORDS = 4  # an extractive answer is sent as tokens of a few words each
 
 
-def sse(event: str, data: dict) -> str:
+def sse(event: str, data: Reply) -> str:
     """Format one server-sent event with a JSON payload."""
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    return f"event: {event}\ndata: {data.model_dump_json()}\n\n"
 
 
 def pieces(text: str, words: int = TOKEN_WORDS) -> list[str]:
@@ -33,29 +33,28 @@ def pieces(text: str, words: int = TOKEN_WORDS) -> list[str]:
 
 
 def answer_stream(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
-    """Turn the service's answer events into SSE text; failures become an ``error`` event."""
+    """Turn the service's answer events into SSE text; a failure becomes an ``error`` event."""
     streamed = False
     try:
         for name, data in events:
-            if name == "token":
-                streamed = True
-                yield sse("token", data)
-            elif name == "final":
-                if not streamed:
-                    for piece in pieces(data.get("answer", "")):
-                        yield sse("token", {"text": piece})
-                for citation in data.get("citations", []):
-                    yield sse("citation", citation)
-                yield sse("final", data)
-            else:
-                yield sse(name, data)
-    except QAError as exc:
-        yield sse("error", exc.to_json())
-    except Exception:
-        log.exception("streamed request %s failed", g.get("request_id"))
-        yield sse("error", {"error": {"code": "internal_error",
-                                      "message": "something went wrong; the error was logged",
-                                      "request_id": g.get("request_id")}})
+            event = EVENTS[name].model_validate(data)
+            if name == "final":
+                yield from _closing(event, streamed)
+                continue
+            streamed = streamed or name == "token"
+            yield sse(name, event)
+    except Exception as exc:  # the status line is sent: report in the stream itself
+        yield sse("error", public(exc))
+
+
+def _closing(final: Reply, streamed: bool) -> Iterator[str]:
+    """Tokens (when the answerer streamed none), one event per citation, then final."""
+    if not streamed:
+        for piece in pieces(final.answer):
+            yield sse("token", EVENTS["token"](text=piece))
+    for citation in final.citations:
+        yield sse("citation", citation)
+    yield sse("final", final)
 
 
 def sse_response(body: Iterator[str]) -> Response:

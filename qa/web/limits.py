@@ -1,7 +1,15 @@
-"""Admission control for ``/ask``: a concurrency gate and a per-client rate limit.
+"""Admission control for every route that retrieves or answers (``/ask`` and its stream,
+``/search``, ``/v1/chat/completions``): one concurrency gate and one per-client rate limit
+per app, applied by ``qa.web.operations`` to each operation declared ``answers=True``.
 
 Both refuse at once with ``Retry-After`` instead of queueing: a request the server
 cannot start now is cheaper to retry than to hold a thread and a socket for.
+
+Kept rather than flask-limiter: the gate (which flask-limiter does not have) and the
+limiter share one decorator that holds a stream's slot until the stream ends; a token
+bucket gives an exact ``Retry-After``; memory is bounded; and there is no dependency. Like
+flask-limiter's in-memory storage it counts per process: behind several processes, let the
+front proxy enforce the per-client rate (docs/production.md).
 """
 
 from __future__ import annotations
@@ -70,8 +78,8 @@ class RateLimiter:
                 self._buckets[key] = (tokens, now)
                 wait = math.ceil((1.0 - tokens) / self.rate)
                 raise RateLimited(
-                    f"at most {self.per_minute} questions a minute per client; "
-                    f"retry in {wait} s",
+                    f"at most {self.per_minute} request{'s' * (self.per_minute != 1)} a "
+                    f"minute per client; retry in {wait} s",
                     retry_after=max(1, wait),
                 )
             self._buckets[key] = (tokens - 1.0, now)

@@ -1,0 +1,95 @@
+"""``/articles``: list the corpus a page at a time, read, add or replace, and delete."""
+
+from __future__ import annotations
+
+from qa.contract.corpus import (
+    Article,
+    ArticleList,
+    ArticlesQuery,
+    ArticleSummary,
+    Deleted,
+    IngestResult,
+    IngestSummary,
+    NewArticle,
+)
+from qa.contract.fields import is_article_id
+from qa.errors import InvalidRequest, NotFound
+from qa.web.operations import Routes, service
+from qa.web.pages import HTML, article_page, wants_html
+from vectorstore import article as records
+from vectorstore.formats.record import build_article
+
+routes = Routes("corpus", __name__)
+ARTICLE_ID = {"name": "article_id", "in": "path", "required": True,
+              "description": "the article's id (an id that breaks the article-id rule is "
+                             "simply not found)",
+              "schema": {"type": "string"}}
+HIGHLIGHT = [
+    {"name": name, "in": "query", "required": False,
+     "description": f"HTML only: the {name} offset of a quote to highlight (an integer; "
+                    "anything else is ignored)",
+     "schema": {"type": "string"}}
+    for name in ("start", "end")
+]
+
+
+@routes.get("/articles", summary="One page of the stored articles, in id order",
+            query=ArticlesQuery, responses={200: ArticleList})
+def list_articles(query: ArticlesQuery):
+    svc = service()
+    svc.ensure_seeded()
+    rows = svc.docs.articles()
+    page = rows[query.offset: query.offset + query.limit]
+    listed = [ArticleSummary(article_id=aid, title=title) for aid, title in page]
+    return ArticleList(articles=listed, total=len(rows), limit=query.limit, offset=query.offset)
+
+
+@routes.get("/articles/<path:article_id>", summary="One article: JSON, or an HTML page for "
+            "Accept: text/html", parameters=[ARTICLE_ID, *HIGHLIGHT],
+            responses={200: {"description": "the article", "content": {
+                "application/json": {"schema": Article}, **HTML["content"]}},
+                404: "no such article"})
+def get_article(article_id: str):
+    found = _stored(article_id)
+    if wants_html():
+        return article_page(found)
+    return Article(article_id=found.article_id, title=found.title, text=found.text,
+                   published=found.published, source=found.source, url=found.url)
+
+
+@routes.post("/articles", summary="Add or replace one article", body=NewArticle,
+             responses={200: IngestResult, 201: IngestResult}, writes=True)
+def add_article(body: NewArticle):
+    """201 for a new article, 200 for one that replaced another."""
+    # Screened as every ingested article is; the text keeps its markup-like prose (pages
+    # show it escaped), less hidden characters.
+    new = build_article(body.article_id, body.text, origin="api", path="api",
+                        title=body.title, published=body.published, source=body.source,
+                        url=body.url, screen_markup=False)
+    if isinstance(new, records.Rejected):
+        code = "quarantined" if new.reason.startswith("quarantined") else "invalid_article"
+        raise InvalidRequest(f"the article was not stored: {new.reason}", code=code)
+    svc = service()
+    existed = svc.docs.article(new.article_id) is not None
+    report = svc.ingestor.ingest([new])
+    result = IngestResult(article_id=new.article_id,
+                          report=IngestSummary.model_validate(report.to_json()))
+    return result, (200 if existed else 201)
+
+
+@routes.delete("/articles/<path:article_id>", summary="Delete one article",
+               parameters=[ARTICLE_ID], responses={200: Deleted, 404: "no such article"},
+               writes=True)
+def delete_article(article_id: str):
+    if not is_article_id(article_id) or not service().ingestor.remove_article(article_id):
+        raise NotFound(f"no article with id {article_id!r}", code="article_not_found")
+    return Deleted(article_id=article_id)
+
+
+def _stored(article_id: str) -> records.Article:
+    svc = service()
+    svc.ensure_seeded()
+    found = svc.docs.article(article_id) if is_article_id(article_id) else None
+    if found is None:
+        raise NotFound(f"no article with id {article_id!r}", code="article_not_found")
+    return found

@@ -51,10 +51,13 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None) -> lis
                 error = None
             except ModelError as exc:
                 reading, error = None, exc.code
-            said = " ".join(c.text for c in reading.claims) if reading else ""
+            claims = reading.claims if reading else []
+            said = " ".join(c.text for c in claims)
             ext_said = " ".join(c.text for c in extractive.claims)
             rows.append({
                 "set": path.stem, "id": fx.id, "type": fx.type, "answerable": fx.answerable,
+                "question": fx.question, "answers": fx.answers,
+                "quotes": [e.quote for c in claims for e in c.evidence],
                 "signals": ({k: v for k, v in reading.details["answerability"].items()
                              if k in Signals.names()} if reading else None),
                 "draft": reading.details.get("draft") if reading else None,

@@ -1,15 +1,18 @@
-"""Score answers against fixtures: ``python -m qa.eval FIXTURES [--url URL] [--out DIR]``.
+"""Score answers against fixtures: ``python -m qa.eval FIXTURES... [--url URL] [--out DIR]``.
 
 Runs every fixture question in-process (a fresh store with the seed corpus, or an
-existing ``--data-dir``) or against a running server, and reports retrieval hit@1/hit@5/
-MRR, answer correctness, abstention recall and false refusals, citation validity and
-support, and latency. Exits 1 when a score falls below the thresholds file.
+existing ``--data-dir``, plus any ``--corpus`` files) or against a running server, and
+reports per fixture file retrieval hit@1/hit@5/MRR, answer correctness, abstention recall
+and false refusals, citation validity and support, latency and time to the first streamed
+token. Exits 1 when a score falls below the thresholds file (a flat file applies to every
+fixture file; ``{"<file stem>": {...}}`` to the one it names).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -50,9 +53,11 @@ def load_fixtures(path: Path) -> list[Fixture]:
 
 
 def correct(answer: str, required: list[str]) -> bool:
-    """Every required term (a ``|``-separated list of variants) appears in the answer."""
+    """Every required term (a ``|``-separated list of variants) appears in the answer as
+    whole words: "8" does not answer with "18", nor "no" with "know"."""
     text = answer.lower()
-    return all(any(v.strip().lower() in text for v in term.split("|")) for term in required)
+    return all(any(re.search(rf"(?<!\w){re.escape(v.strip().lower())}(?!\w)", text)
+                   for v in term.split("|")) for term in required)
 
 
 def ranked_articles(response: dict) -> list[set[str]]:
@@ -252,7 +257,14 @@ def summarize(rows: list[dict]) -> dict:
         "citation_support": _mean(r["support"] for r in rows),
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "latency_p95_ms": round(_percentile(latencies, 95), 1) if latencies else None,
+        "first_token_p50_ms": _median(r.get("first_token_ms") for r in rows),
+        "degraded_rate": _mean(r.get("fallback") is not None for r in rows),
     }
+
+
+def _median(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 1) if values else None
 
 
 def by_type(rows: list[dict]) -> dict[str, dict]:
@@ -329,36 +341,61 @@ def _chart(path: Path, types: dict) -> None:
     plt.close(fig)
 
 
+def thresholds_for(thresholds: dict, stem: str) -> dict:
+    if any(isinstance(v, dict) for v in thresholds.values()):
+        return thresholds.get(stem, {})
+    return thresholds
+
+
+def summary_table(results: dict[str, dict]) -> str:
+    """One line per fixture file: the figures a maintainer compares run to run."""
+    keys = ["questions", "hit@1", "hit@5", "answer_correct", "abstention_recall",
+            "false_refusal_rate", "citation_validity", "latency_p50_ms", "latency_p95_ms",
+            "first_token_p50_ms", "degraded_rate"]
+    lines = ["| fixtures | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for stem, summary in results.items():
+        lines.append(f"| {stem} | " + " | ".join(str(summary.get(k)) for k in keys) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.eval", description=__doc__.split("\n")[0])
-    parser.add_argument("fixtures", type=Path)
+    parser.add_argument("fixtures", type=Path, nargs="+")
     parser.add_argument("--url", help="evaluate a running server instead of in-process")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "eval")
     parser.add_argument("--data-dir", type=Path, help="in-process: use this store")
     parser.add_argument("--corpus", type=Path, action="append", default=[],
-                        help="in-process: also ingest these folders (distractors)")
+                        help="in-process: also ingest these files or folders (distractors)")
     parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
     parser.add_argument("--model", help="in-process: the answer model (QA_ANSWER_MODEL)")
     args = parser.parse_args(argv)
 
-    fixtures = load_fixtures(args.fixtures)
     if args.url:
         ask, text_of = _http_runner(args.url)
     else:
         ask, text_of = _local_runner(args.data_dir, args.corpus, args.model)
-    rows = run(fixtures, ask, text_of)
-    summary, types = summarize(rows), by_type(rows)
     thresholds = json.loads(args.thresholds.read_text()) if args.thresholds.exists() else {}
-    failures = check(summary, thresholds)
-    write_report(args.out, summary, types, rows, failures)
-    print(json.dumps(summary, indent=2))
-    for r in rows:
-        if not r["correct"]:
-            print(f"MISS {r['id']:32} {r['answer'][:150]!r}", file=sys.stderr)
-    if failures:
-        print("below thresholds: " + "; ".join(failures), file=sys.stderr)
+    results, failed = {}, []
+    for path in args.fixtures:
+        rows = run(load_fixtures(path), ask, text_of)
+        summary, types = summarize(rows), by_type(rows)
+        failures = check(summary, thresholds_for(thresholds, path.stem))
+        out = args.out / path.stem if len(args.fixtures) > 1 else args.out
+        write_report(out, summary, types, rows, failures)
+        results[path.stem] = summary
+        print(json.dumps({path.stem: summary}, indent=2))
+        for r in rows:
+            if not r["correct"]:
+                print(f"MISS {r['id']:32} {r['answer'][:150]!r}", file=sys.stderr)
+        failed += [f"{path.stem}: {f}" for f in failures]
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = summary_table(results)
+    (args.out / "summary.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    if failed:
+        print("below thresholds: " + "; ".join(failed), file=sys.stderr)
         return 1
-    print(f"report: {args.out / 'eval.md'}")
+    print(f"report: {args.out}")
     return 0
 
 

@@ -1,4 +1,4 @@
-from qa.eval import check, correct, ranked_articles, reciprocal_rank, support
+from qa.eval import check, correct, ranked_articles, reciprocal_rank, support, thresholds_for
 
 
 def test_correct_needs_every_term_in_some_variant():
@@ -26,3 +26,18 @@ def test_thresholds_name_each_failing_score():
     summary = {"hit@5": 0.8, "latency_p50_ms": 300}
     failures = check(summary, {"min_hit@5": 0.9, "max_latency_p50_ms": 150, "min_mrr": 0.5})
     assert failures == ["hit@5 = 0.8 (min 0.9)", "latency_p50_ms = 300 (max 150)"]
+
+
+def test_required_terms_match_whole_words_only():
+    assert correct("They paid £17m for him.", ["17m|17 million"])
+    assert not correct("He scored 18 goals.", ["8"])
+    assert not correct("I don't know.", ["no"])
+    assert correct("No, he will miss the match.", ["no", "miss"])
+
+
+def test_thresholds_apply_to_every_file_or_to_the_one_named():
+    flat = {"min_answer_correct": 0.9}
+    assert thresholds_for(flat, "bbc-a") == flat
+    named = {"seeds": {"min_answer_correct": 0.9}}
+    assert thresholds_for(named, "seeds") == {"min_answer_correct": 0.9}
+    assert thresholds_for(named, "bbc-a") == {}

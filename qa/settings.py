@@ -118,9 +118,9 @@ class Settings(BaseSettings):
         description="llama.cpp threads: one per core it may have to itself",
     )
     local_context: int = Field(4096, ge=512, description="llama.cpp context, in tokens")
-    local_queue: int = Field(
-        2, ge=0, description="questions that may wait for the local model; past that they "
-        "are answered extractively (degraded, model_busy)",
+    model_queue: int = Field(
+        2, ge=0, description="questions that may wait for the answer model (per worker); past "
+        "that they are answered extractively at once (degraded, model_busy)",
     )
 
     def __init__(self, **values: Any):

@@ -257,6 +257,21 @@ def test_slow_model_degrades_within_timeout_plus_one_second(make_app, openai_stu
     assert data["fallback"] == "model_timeout" and data["degraded"] is True
 
 
+def test_a_full_model_queue_answers_extractively_at_once(make_app, openai_stub):
+    openai_stub.responder = lambda body: Reply("too late [1].", delay=5)
+    app = make_app(model_queue=0)
+    reader = app.extensions["qa"].reader
+    assert reader._slots.acquire(blocking=False)  # one question is with the model
+    try:
+        started = time.monotonic()
+        data = ask(app)
+        assert time.monotonic() - started < 1.0
+        assert data["fallback"] == "model_busy" and data["model"] == "extractive"
+        assert openai_stub.requests == []
+    finally:
+        reader._slots.release()
+
+
 def test_unreachable_server_degrades(make_app, openai_stub):
     url = openai_stub.url
     openai_stub.stop()

@@ -95,15 +95,15 @@ def test_a_model_that_fails_mid_answer_gives_the_extractive_answer(local_app, mo
 
 
 def test_a_full_queue_answers_extractively_at_once(local_app):
-    model = local_app.extensions["qa"].reader.model.model
-    taken = [model._waiting.acquire(blocking=False) for _ in range(10)]
+    reader = local_app.extensions["qa"].reader
+    taken = [reader._slots.acquire(blocking=False) for _ in range(10)]
     try:
         data = ask(local_app, "How many drones can Ukraine produce each year?")
         assert data["degraded"] is True and data["fallback"] == "model_busy"
     finally:
         for got in taken:
             if got:
-                model._waiting.release()
+                reader._slots.release()
 
 
 def test_one_answer_at_a_time_and_the_cache_is_reused(local_app):

@@ -80,8 +80,11 @@ class GenerativeReader:
     signals say the articles do not answer."""
 
     def __init__(self, model, verifier: Verifier, abstainer: Abstainer, sentences: int = 6,
-                 policy: str = "drop", extractive=None):
+                 policy: str = "drop", extractive=None, queue: int = 2):
         self.model = model
+        # One model call runs and ``queue`` wait; more are answered extractively at once
+        # (model_busy) rather than holding a thread for tens of seconds.
+        self._slots = threading.BoundedSemaphore(queue + 1)
         self.extractive = extractive  # its verdict is one of the abstainer's signals
         self.name = model.name
         self.verifier = verifier
@@ -100,6 +103,16 @@ class GenerativeReader:
         evidence = select(question, self.sentences)
         if not evidence:
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True)
+        if not self._slots.acquire(blocking=False):
+            raise ModelError(f"{self.name} is busy", code="model_busy")
+        try:
+            reading = yield from self._answer(question, evidence, deadline, stream)
+        finally:
+            self._slots.release()
+        return reading
+
+    def _answer(self, question: ReaderInput, evidence: list[Sentence], deadline: float,
+                stream: bool) -> Generator[str, None, Reading]:
         cancel = threading.Event()
         generation = self.model.generate(
             self.messages(question, evidence), deadline=deadline, prefill=PREFILL,
@@ -231,7 +244,7 @@ def _local(spec: str, settings, parts) -> GenerativeReader:
     name = "local" if not spec else f"local:{path.name}"
     return _reader(LazyModel(name, lambda: LlamaCppModel(
         path, threads=settings.local_threads, context=settings.local_context,
-        max_tokens=settings.model_max_tokens, queue=settings.local_queue, name=name,
+        max_tokens=settings.model_max_tokens, name=name,
     )), settings, parts)
 
 
@@ -289,4 +302,4 @@ class LazyModel:
 def _reader(model, settings, parts) -> GenerativeReader:
     return GenerativeReader(model, parts.verifier, Abstainer.load(),
                             sentences=settings.evidence_sentences, policy=settings.unverified,
-                            extractive=parts.extractive)
+                            extractive=parts.extractive, queue=settings.model_queue)

@@ -1,11 +1,10 @@
 """A GGUF model run in-process by llama.cpp (``llama-cpp-python``), greedy and deadline-bound.
 
-One generation runs at a time (llama.cpp contexts are not thread-safe) and at most
-``queue`` more wait for it; past that a request is refused at once with ``model_busy``, so
-the service answers it extractively instead of holding a thread for tens of seconds.
-llama.cpp keeps the tokens of the previous prompt in its KV cache and re-evaluates only
-what differs, so a constant system prompt (the instructions and worked examples) costs
-nothing after the first request: keep it first and byte-identical.
+One generation runs at a time (llama.cpp contexts are not thread-safe); the generative
+reader bounds how many wait for it. llama.cpp keeps the tokens of the previous prompt in
+its KV cache and re-evaluates only what differs, so a constant system prompt (the
+instructions and worked examples) costs nothing after the first request: keep it first
+and byte-identical.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ class LlamaCppModel:
     """Greedy generation from a local GGUF file; ``generate`` is the reader's seam."""
 
     def __init__(self, path: Path, *, threads: int, context: int = 4096, max_tokens: int = 96,
-                 queue: int = 2, name: str | None = None):
+                 name: str | None = None):
         self.check(path)
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -65,7 +64,6 @@ class LlamaCppModel:
         )
         self._stops = {eos, *self._special("<|im_end|>"), *self._special("<|endoftext|>")}
         self._run = threading.Lock()
-        self._waiting = threading.BoundedSemaphore(queue + 1)
 
     @staticmethod
     def check(path: Path) -> None:
@@ -105,32 +103,26 @@ class LlamaCppModel:
         """Start answering ``messages`` (the assistant turn opened with ``prefill``).
 
         ``watch`` maps names to openings whose probability as the first token is recorded
-        in ``Generation.first_probs``. Raises ``ModelError`` (``model_busy``) at once when
-        the queue is full; pieces stop at a newline, the deadline, or ``cancel``.
+        in ``Generation.first_probs``. Pieces stop at a newline, the deadline, or ``cancel``.
         """
-        if not self._waiting.acquire(blocking=False):
-            raise ModelError("the local model is busy", code="model_busy")
         generation = Generation(iter(()))
         generation.pieces = self._pieces(messages, prefill, watch or {}, deadline,
                                          cancel or threading.Event(), generation)
         return generation
 
     def _pieces(self, messages, prefill, watch, deadline, cancel, generation) -> Iterator[str]:
+        if not self._run.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise ModelError("the local model did not start in time", code="model_timeout")
         try:
-            if not self._run.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise ModelError("the local model did not start in time", code="model_timeout")
-            try:
-                yield from self._decode(self.prompt_tokens(messages, prefill), watch, deadline,
-                                        cancel, generation)
-            except ModelError:
-                raise
-            except Exception as exc:  # llama.cpp failed mid-answer: degrade, never a 500
-                log.exception("the local model failed")
-                raise as_model_error(exc) from exc
-            finally:
-                self._run.release()
+            yield from self._decode(self.prompt_tokens(messages, prefill), watch, deadline,
+                                    cancel, generation)
+        except ModelError:
+            raise
+        except Exception as exc:  # llama.cpp failed mid-answer: degrade, never a 500
+            log.exception("the local model failed")
+            raise as_model_error(exc) from exc
         finally:
-            self._waiting.release()
+            self._run.release()
 
     def _decode(self, tokens, watch, deadline, cancel, generation) -> Iterator[str]:
         self._evaluate_prompt(tokens, deadline, cancel)

@@ -15,6 +15,7 @@ cross-validated figures, and with ``--write`` saves the weights.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -28,7 +29,31 @@ from qa.errors import ModelError
 from qa.eval import correct, load_fixtures
 
 
-def collect(fixture_files: list[Path], data_dir: Path, model: str | None) -> list[dict]:
+class Drafts:
+    """What the model wrote for each exact prompt, kept in a file: with it, a change to
+    verification, the abstainer or the scorer is measured again without the model (only
+    questions whose evidence changed are generated anew)."""
+
+    def __init__(self, model, path: Path | None):
+        self.model, self.path, self.name = model, path, model.name
+        self.saved = json.loads(path.read_text()) if path and path.exists() else {}
+
+    def generate(self, messages, **options):
+        from qa.readers.llama import Generation
+
+        key = hashlib.sha256(json.dumps([messages, options.get("prefill")]).encode()).hexdigest()
+        if key not in self.saved:
+            generation = self.model.generate(messages, **options)
+            text = "".join(generation)
+            self.saved[key] = {"text": text, "first_probs": generation.first_probs}
+            if self.path:
+                self.path.write_text(json.dumps(self.saved))
+        found = self.saved[key]
+        return Generation(iter([found["text"]]), found["first_probs"])
+
+
+def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
+            drafts: Path | None = None) -> list[dict]:
     from app import create_app
     from qa.condense import Turn
     from qa.service import AskRequest
@@ -39,6 +64,7 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None) -> lis
     svc.warm_up()
     reader = svc.reader
     reader.abstainer = Abstainer.of(bias=100.0)  # see every attempt: never abstain here
+    reader.model = Drafts(reader.model, drafts)
     rows = []
     for path in fixture_files:
         for fx in load_fixtures(path):
@@ -193,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--data-dir", type=Path, required=True)
     c.add_argument("--model", help="QA_ANSWER_MODEL for the run (default: the setting)")
     c.add_argument("--out", type=Path, required=True)
+    c.add_argument("--drafts", type=Path, help="a file of the model's drafts, reused by prompt")
     f = sub.add_parser("fit")
     f.add_argument("rows", type=Path, nargs="+")
     f.add_argument("--check", type=Path, nargs="*", default=[],
@@ -204,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "collect":
-        rows = collect(args.fixtures, args.data_dir, args.model)
+        rows = collect(args.fixtures, args.data_dir, args.model, args.drafts)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(rows, indent=1))
         print(json.dumps(scores(rows, [True] * len(rows))))

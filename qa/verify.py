@@ -116,18 +116,24 @@ class Verifier:
         self.vectors = vectors
         self.threshold = threshold
 
-    def support(self, sentence: str, chunk: ChunkLike) -> Support:
-        """Score how well ``chunk`` supports ``sentence`` and pick the quote that does."""
+    def support(self, sentence: str, chunk: ChunkLike, given: str = "") -> Support:
+        """Score how well ``chunk`` supports ``sentence`` and pick the quote that does.
+
+        ``given`` is the question: an answer may repeat its words without evidence ("He
+        plans to return to the Davis Cup in 2006" for "when does he plan to return to the
+        Davis Cup?"), so only what the answer adds to it must be found in the passage.
+        """
         spans = [(s, e, chunk.text[s - chunk.start : e - chunk.start]) for s, e in
                  chunk.sentences] or [(chunk.start, chunk.start + len(chunk.text), chunk.text)]
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
-        own = set(terms(sentence))
-        text_terms = set(terms(chunk.text))
+        asked = set(terms(_whole_numbers(given)))
+        own = set(terms(_whole_numbers(sentence))) - asked
+        text_terms = set(terms(_whole_numbers(chunk.text)))
         chunk_terms = text_terms | set(terms(chunk.title))
         lexical = len(own & chunk_terms) / len(own) if own else 0.0
         # Names and numbers must be in the quotable text: a title is context, not evidence.
-        keys = key_terms(sentence)
+        keys = key_terms(_whole_numbers(sentence)) - asked
         key = len(keys & text_terms) / len(keys) if keys else 1.0
         score = (LEXICAL_WEIGHT * lexical + KEY_WEIGHT * key
                  + EMBEDDING_WEIGHT * float(np.max(sims)))
@@ -149,6 +155,15 @@ class Verifier:
                 [s for s in scored if s.score < self.threshold],
             ))
         return verdicts
+
+
+# "£150 000": news text that lost its punctuation writes thousands apart.
+_GROUPED = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
+
+
+def _whole_numbers(text: str) -> str:
+    """Join digit groups written with spaces, so "150 000" and "150,000" are one number."""
+    return _GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
 
 
 def key_terms(sentence: str) -> set[str]:

@@ -111,3 +111,23 @@ def test_fixture_pairs_calibrate_to_a_useful_threshold():
                           ROOT / "seeds")
     assert sum(ok for _, ok in pairs) >= 40 and sum(not ok for _, ok in pairs) >= 80
     assert accuracy(pairs, calibrate(pairs)) >= 0.75
+
+
+def test_an_answer_may_repeat_the_question_but_what_it_adds_must_be_there():
+    article = article_from_text(
+        "t1", "Tennis\n\nMoya will focus on the grand slams in 2005 although he insists he "
+        "will return to the davis cup in 2006.")
+    c = chunk_article(article, 2000)[0]
+    question = "When does Carlos Moya plan to come back to the Davis Cup team?"
+    answer = "He plans to come back to the Davis Cup team in 2006."
+    assert verifier().support(answer, c, question).score >= SUPPORT_THRESHOLD
+    wrong = "He plans to come back to the Davis Cup team in 2007."
+    assert verifier().support(wrong, c, question).score < SUPPORT_THRESHOLD
+
+
+def test_thousands_written_with_a_space_are_one_number():
+    article = article_from_text("t2", "Loan\n\nsociedad say they will pay rangers £150 000 "
+                                      "with an option to buy the midfielder.")
+    c = chunk_article(article, 2000)[0]
+    assert verifier().support("Sociedad will pay £150,000.", c).score >= SUPPORT_THRESHOLD
+    assert verifier().support("Sociedad will pay £150,001.", c).score < SUPPORT_THRESHOLD

@@ -138,7 +138,8 @@ class GenerativeReader:
                  refusal_p: float | None) -> Reading:
         """Verify the model's answer and decide between it, an abstention and a fallback."""
         refused = _refuses(raw)
-        claims, counts = ([], {}) if refused else self._verified(raw, evidence)
+        claims, counts = ([], {}) if refused else self._verified(raw, evidence,
+                                                                 question.question)
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
         details = {"draft": raw, "answerability": describe(signals, probability),
@@ -153,18 +154,19 @@ class GenerativeReader:
                            fallback="model_refused" if refused else "unverified")
         return Reading(claims, abstained=False, details=details)
 
-    def _verified(self, raw: str, evidence: list[Sentence]) -> tuple[list[Claim], dict]:
+    def _verified(self, raw: str, evidence: list[Sentence],
+                  question: str) -> tuple[list[Claim], dict]:
         """Keep the answer sentences a sentence the model read supports, citing that one."""
         claims, dropped, moved, removed = [], 0, 0, 0
         for sentence in split_answer(raw, len(evidence)):
             removed += len(sentence.fabricated)
             cited = [evidence[n - 1] for n in sentence.cited]
-            best = max((self.verifier.support(sentence.text, s) for s in cited),
+            best = max((self.verifier.support(sentence.text, s, question) for s in cited),
                        key=lambda s: s.score, default=None)
             if best is None or best.score < self.verifier.threshold:
                 # The model may have cited the wrong number: look at every sentence it read.
                 others = [s for s in evidence if s not in cited]
-                alt = max((self.verifier.support(sentence.text, s) for s in others),
+                alt = max((self.verifier.support(sentence.text, s, question) for s in others),
                           key=lambda s: s.score, default=None)
                 if alt is not None and alt.score >= self.verifier.threshold:
                     best, moved = alt, moved + 1

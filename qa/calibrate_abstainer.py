@@ -139,12 +139,15 @@ def _share(values) -> float:
 # -- fitting ----------------------------------------------------------------------------
 
 
-def matrix(rows: list[dict]) -> np.ndarray:
-    return np.array([[r["signals"][n] for n in Signals.names()] for r in rows], dtype=float)
+def matrix(rows: list[dict], names: list[str]) -> np.ndarray:
+    return np.array([[r["signals"][n] for n in names] for r in rows], dtype=float)
 
 
-def labels(rows: list[dict]) -> np.ndarray:
-    """1 where answering gives a right answer, 0 where abstaining is right or as good."""
+def labels(rows: list[dict], target: str = "answerable") -> np.ndarray:
+    """``answerable``: 1 where the articles answer the question. ``right``: 1 where
+    answering gives a right answer, 0 where abstaining is right or as good."""
+    if target == "answerable":
+        return np.array([float(r["answerable"]) for r in rows])
     return np.array([float(outcome(r, True)[1]) for r in rows])
 
 
@@ -182,10 +185,15 @@ def best_threshold(rows: list[dict], probs: np.ndarray, max_refusals: float) -> 
     return best_t
 
 
-def fit(rows: list[dict], max_refusals: float, l2: float) -> Abstainer:
+def fit(rows: list[dict], max_refusals: float, l2: float, names: list[str] | None = None,
+        target: str = "answerable") -> Abstainer:
+    """Fit on ``names`` (default: every signal); the others weigh 0."""
+    names = names or Signals.names()
     rows = [r for r in rows if r["signals"] is not None]
-    weights, bias = logistic(matrix(rows), labels(rows), l2)
-    abstainer = Abstainer(tuple(float(w) for w in weights), bias, 0.5)
+    fitted, bias = logistic(matrix(rows, names), labels(rows, target), l2)
+    by_name = dict(zip(names, fitted, strict=True))
+    weights = tuple(float(by_name.get(n, 0.0)) for n in Signals.names())
+    abstainer = Abstainer(weights, bias, 0.5)
     probs = np.array([abstainer.probability(Signals(**r["signals"])) for r in rows])
     return Abstainer(abstainer.weights, bias, best_threshold(rows, probs, max_refusals))
 
@@ -197,13 +205,15 @@ def evaluate(abstainer: Abstainer, rows: list[dict]) -> dict:
 
 
 def cross_validate(rows: list[dict], folds: int, max_refusals: float, l2: float,
+                   names: list[str] | None = None, target: str = "answerable",
                    seed: int = 7) -> dict:
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     decisions = [True] * len(rows)
     for k in range(folds):
         test = set(order[k::folds])
-        model = fit([r for i, r in enumerate(rows) if i not in test], max_refusals, l2)
+        model = fit([r for i, r in enumerate(rows) if i not in test], max_refusals, l2, names,
+                    target)
         for i in test:
             r = rows[i]
             decisions[i] = r["signals"] is None or model.answerable(Signals(**r["signals"]))
@@ -227,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--max-refusals", type=float, default=0.05)
     f.add_argument("--l2", type=float, default=1.0)
     f.add_argument("--folds", type=int, default=5)
+    f.add_argument("--signals", help="comma-separated signals to fit on (default: all)")
+    f.add_argument("--target", choices=("answerable", "right"), default="answerable")
     f.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -237,11 +249,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(scores(rows, [True] * len(rows))))
         return 0
     rows = [r for path in args.rows for r in json.loads(path.read_text())]
-    abstainer = fit(rows, args.max_refusals, args.l2)
+    names = args.signals.split(",") if args.signals else None
+    abstainer = fit(rows, args.max_refusals, args.l2, names, args.target)
     report = {
         "never_abstain": scores(rows, [True] * len(rows)),
         "fitted": evaluate(abstainer, rows),
-        f"cv{args.folds}": cross_validate(rows, args.folds, args.max_refusals, args.l2),
+        f"cv{args.folds}": cross_validate(rows, args.folds, args.max_refusals, args.l2, names,
+                                          args.target),
         "threshold": abstainer.threshold,
         "weights": dict(zip(Signals.names(), (round(w, 3) for w in abstainer.weights),
                             strict=True)),
@@ -252,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=2))
     if args.write:
         abstainer.save(WEIGHTS_FILE, fitted=f"python -m qa.calibrate_abstainer fit "
-                       f"{' '.join(p.name for p in args.rows)}", cv=report[f"cv{args.folds}"])
+                       f"{' '.join(p.name for p in args.rows)} --signals {args.signals} "
+                       f"--target {args.target}", cv=report[f"cv{args.folds}"])
         print(f"wrote {WEIGHTS_FILE}")
     return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import Claim, Evidence
-from qa.question import CREDIT_KINDS, answer_type, entities, supplies
+from qa.question import CREDIT_KINDS, answer_type, entities, on, supplies
 from qa.readers import ABSTAIN_TEXT
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
@@ -254,9 +254,11 @@ class ExtractiveAnswerer:
     def _mentions(self, article_id: str, names: list[str], version: int) -> float:
         """Share of ``names`` found in the article (by stem, a 5-letter prefix, another name
         of the same country, or for a capital, its country)."""
-        if not names:
+        if not names or not on("mentions"):
             return 1.0
         vocab = self._article_vocab(article_id, version)
+        if not on("countries"):
+            return sum(n in vocab or n[:5] in vocab for n in names) / len(names)
         return sum(n in vocab or n[:5] in vocab or CAPITAL_COUNTRY.get(n) in vocab
                    or bool(same_country(n) & vocab) for n in names) / len(names)
 

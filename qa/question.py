@@ -7,6 +7,21 @@ from dataclasses import dataclass
 
 from vectorstore.terms import COUNTRY_TERMS, STOPWORDS, countries, stem, terms, words
 
+# The rule families ``python -m bench.ablation`` switches off one at a time (docs/ablation.md);
+# the service runs with every family on.
+FAMILIES = (
+    "type.count", "type.number", "type.money", "type.percent", "type.date", "type.year",
+    "type.duration", "type.place", "type.country", "type.person", "type.name", "type.org",
+    "count-noun", "credit", "roles", "countries", "lookahead", "report-date", "other-event",
+    "when", "given", "kinds", "mentions",
+)
+OFF: set[str] = set()
+
+
+def on(family: str) -> bool:
+    """Tell whether a rule family is switched on (all are, outside the ablation)."""
+    return family not in OFF
+
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
@@ -267,30 +282,35 @@ def entities(question: str) -> list[str]:
 
 def answer_type(question: str) -> AnswerType:
     q = question.strip().lower()
-    when = tuple(m.lower() for m in _WHEN.findall(q))
+    when = tuple(m.lower() for m in _WHEN.findall(q)) if on("when") else ()
     for pattern, kind in _RULES:
+        if not on("credit" if kind in CREDIT_KINDS else f"type.{kind}"):
+            continue
         if re.search(pattern, q):
-            counted = _counted_noun(q) if kind == "count" else None
+            counted = _counted_noun(q) if kind == "count" and on("count-noun") else None
             needs, roles, event = None, (), frozenset()
+            lookahead = on("lookahead")
             if kind in ("date", "year"):
                 event = _event_words(question)
-                if kind == "date" and _ASKS_WEEKDAY.search(q):
+                if kind == "date" and _ASKS_WEEKDAY.search(q) and lookahead:
                     needs = "weekday"
-                elif kind == "date" and _ASKS_AHEAD.search(q):
+                elif kind == "date" and _ASKS_AHEAD.search(q) and lookahead:
                     needs = "ahead"
             elif kind in ("name", "person"):
-                roles = _roles(question)
-                if _ASKS_ORDER.search(question):
+                roles = _roles(question) if on("roles") else ()
+                if _ASKS_ORDER.search(question) and lookahead:
                     needs = "order"
-            if needs is None and kind in _OCCASION_KINDS and _ASKS_NEXT.search(q):
+            if needs is None and kind in _OCCASION_KINDS and _ASKS_NEXT.search(q) and lookahead:
                 needs = "ahead"
             asked_countries, given = frozenset(), frozenset()
             if kind in _QUANTITIES:
-                asked_countries = frozenset(countries(question))
-                given = frozenset(n.replace(",", "") for n in _DIGITS.findall(question))
+                if on("countries"):
+                    asked_countries = frozenset(countries(question))
+                if on("given"):
+                    given = frozenset(n.replace(",", "") for n in _DIGITS.findall(question))
             return AnswerType(kind, counted, when, needs, roles=roles, event=event,
                               countries=asked_countries, given=given)
-    kinds_of = _KINDS_OF.search(q)
+    kinds_of = _KINDS_OF.search(q) if on("kinds") else None
     noun = _noun_phrase_head(kinds_of.group(1)) if kinds_of else None
     return AnswerType(None, None, when, noun=noun)
 
@@ -310,7 +330,7 @@ def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "
         return 2 if kind.noun in terms(sentence) else 1
     if kind.roles and not any(_holds_role(role, sentence) for role in kind.roles):
         return 0
-    if kind.event and _times_another_event(kind.event, terms(sentence)):
+    if kind.event and on("other-event") and _times_another_event(kind.event, terms(sentence)):
         return 0
     k = kind.kind
     patterns = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
@@ -323,7 +343,7 @@ def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "
         if _about_another_country(kind.countries, sentence):
             return 0
         sentence = _without_given_numbers(kind.given, sentence)
-    if k == "date" and not kind.event & _ABOUT_A_REPORT:
+    if k == "date" and on("report-date") and not kind.event & _ABOUT_A_REPORT:
         sentence = _REPORT_DATE.sub(" ", sentence)
     if k in patterns:
         return int(bool(patterns[k].search(sentence)))
@@ -342,7 +362,7 @@ def supplies(kind: AnswerType, sentence: str, question: str = "", known: str = "
         names = {t for m in _NAME.finditer(sentence) if m.start() > 2
                  for part in m.group().split("-") if part[:1].isupper() for t in terms(part)}
         names -= asked | _NOT_NAMES
-        if k != "name":  # a country is not the person or company asked about
+        if k != "name" and on("countries"):  # a country is not the person or company asked
             names -= COUNTRY_TERMS
         return int(bool(names))
     return 1
@@ -376,7 +396,7 @@ def _without_given_numbers(given: frozenset[str], sentence: str) -> str:
 def _holds_role(role: Role, sentence: str) -> bool:
     """Tell whether the sentence names the role (within two words of its modifier, if it
     has one), and not only for other countries than the role's."""
-    said = countries(sentence)
+    said = countries(sentence) if on("countries") else set()
     if role.country and said and role.country not in said:
         return False
     spelled = []

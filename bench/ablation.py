@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.haystack import build_haystack
+from bench.haystack import BBC_CSV, build_haystack
 from qa import question
 from qa.eval import ROOT, load_fixtures, run, summarize
 
@@ -91,7 +91,7 @@ def table(results: dict[str, dict]) -> str:
     lines = [head, "|" + "---|" * 11]
     for name, result in results.items():
         sets = result["sets"]
-        lines.append(f"| {name} | {cell(sets['blind'])} | {cell(sets['seeds'])} |")
+        lines.append(f"| {name} | {cell(sets['blind'])} | {cell(sets['seed sets'])} |")
     return "\n".join(lines)
 
 
@@ -103,15 +103,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) /
                         "ablation", help="where the haystack and seeds stores are kept")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "ablation.json")
+    parser.add_argument("--bbc", type=Path, default=BBC_CSV, help="the BBC articles (CSV)")
     args = parser.parse_args(argv)
     unknown = set(args.families) - set(question.FAMILIES)
     if unknown:
         parser.error(f"unknown families {sorted(unknown)}; known: {question.FAMILIES}")
 
-    haystack = build_haystack(args.data_dir / "haystack-files")
+    haystack = build_haystack(args.data_dir / "haystack-files", bbc_csv=args.bbc)
     stores = {"blind": open_service(args.data_dir / "haystack", haystack),
-              "seeds": open_service(args.data_dir / "seeds")}
-    sets = {"blind": BLIND, "seeds": SEEDS}
+              "seed sets": open_service(args.data_dir / "seeds")}
+    sets = {"blind": BLIND, "seed sets": SEEDS}
     results = {}
     for family in ["(none)", *args.families]:
         question.OFF.clear()
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             question.OFF.add(family)
         results[family] = measure(stores, sets)
         print(f"| {family} | {cell(results[family]['sets']['blind'])} | "
-              f"{cell(results[family]['sets']['seeds'])} |", file=sys.stderr, flush=True)
+              f"{cell(results[family]['sets']['seed sets'])} |", file=sys.stderr, flush=True)
     question.OFF.clear()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False))

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import Claim, Evidence
-from qa.question import CREDIT_KINDS, answer_type, entities, supplies
+from qa.question import answer_type, entities, on, supplies
 from qa.readers import ABSTAIN_TEXT
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
-from vectorstore.terms import CAPITAL_COUNTRY, same_country, terms
+from vectorstore.terms import terms
 
 MAX_CLAIMS = 3
 BORROWED_WEIGHT = 0.3
@@ -41,7 +41,6 @@ class Weights:
     dense: float = 0.45  # the sentence's similarity to the question
     passage: float = 0.20  # its passage's similarity (context the sentence leaves implicit)
     coverage: float = 0.35  # idf-weighted share of question terms it contains
-    fit: float = 0.05  # bonus when it holds the asked-for thing next to the asked-for noun
     entity: float = 0.0  # share of the names in the question that its article mentions
     ask: float = 0.0  # coverage of the question's words other than names: what is asked
     min_ask: float = 0.0  # a sentence with less "ask" coverage cannot be the answer
@@ -65,7 +64,6 @@ class Weights:
             self.dense * cand.dense
             + self.passage * cand.passage
             + self.coverage * cand.coverage
-            + self.fit * (cand.fit == 2)
             + self.entity * cand.entities
             + self.ask * cand.ask
         )
@@ -82,7 +80,7 @@ class Candidate:
     coverage: float = 0.0
     covered: frozenset[str] = frozenset()
     vocab: frozenset[str] = frozenset()  # the sentence's own terms
-    fit: int = 1  # 0: lacks the asked-for kind of answer, 1: has it, 2: has it by the noun
+    fit: int = 1  # 0: cannot hold the asked-for kind of answer, 1: can
     passage: float = 0.0
     entities: float = 1.0  # share of the question's names its article mentions
     ask: float = 0.0  # idf-weighted coverage of the question's non-name words
@@ -168,8 +166,6 @@ class ExtractiveAnswerer:
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,
                     )
                 )
-        if kind.kind in CREDIT_KINDS:
-            cands += self._credit_lines(passages, kind, query)
         if not cands:
             return []
         vectors = self.vectors.get([c.text for c in cands])
@@ -179,24 +175,7 @@ class ExtractiveAnswerer:
             sims = np.maximum(sims, vectors @ query.focus)
         for cand, sim in zip(cands, sims, strict=True):
             cand.dense = float(sim)
-        if kind.kind in CREDIT_KINDS:
-            _credit_for_the_article(cands)
         return cands
-
-    def _credit_lines(self, passages: list[Passage], kind, query: Query) -> list[Candidate]:
-        """The credit lines ("Author: ...", "Image Credits: ...") of the retrieved articles."""
-        lines, seen = [], set()
-        for rank, passage in enumerate(passages):
-            article_id = passage.chunk.article_id
-            if article_id in seen:
-                continue
-            seen.add(article_id)
-            for chunk in self.docs.article_chunks(article_id):
-                for start, end, text in chunk.sentence_texts():
-                    if supplies(kind, text, query.text) == 2:
-                        lines.append(Candidate(chunk, start, end, text, rank, fit=2,
-                                               vocab=frozenset(terms(text))))
-        return lines
 
     def rank(self, cands: list[Candidate], weights: Weights | None = None) -> list[Candidate]:
         weights = weights or self.weights
@@ -252,13 +231,11 @@ class ExtractiveAnswerer:
         return chosen
 
     def _mentions(self, article_id: str, names: list[str], version: int) -> float:
-        """Share of ``names`` found in the article (by stem, a 5-letter prefix, another name
-        of the same country, or for a capital, its country)."""
-        if not names:
+        """Share of ``names`` found in the article (by stem or a 5-letter prefix)."""
+        if not names or not on("mentions"):
             return 1.0
         vocab = self._article_vocab(article_id, version)
-        return sum(n in vocab or n[:5] in vocab or CAPITAL_COUNTRY.get(n) in vocab
-                   or bool(same_country(n) & vocab) for n in names) / len(names)
+        return sum(n in vocab or n[:5] in vocab for n in names) / len(names)
 
     def _article_vocab(self, article_id: str, version: int) -> frozenset[str]:
         """An article's stems and stem prefixes, cached per corpus version."""
@@ -293,41 +270,12 @@ class ExtractiveAnswerer:
 def rerank(passages: list[Passage], scored: list[Candidate], weights: Weights) -> list[Passage]:
     """Order passages by their best admissible sentence: finer than the fused passage rank."""
     best: dict[str, tuple[bool, float]] = {}
-    # A sentence read from outside the retrieved passages (a credit line) lifts its
-    # article's best-ranked passage.
-    retrieved = {p.chunk_id for p in passages}
-    lead: dict[str, str] = {}
-    for p in passages:
-        lead.setdefault(p.chunk.article_id, p.chunk_id)
     for cand in scored:
         key = (weights.admits(cand), cand.score)
-        target = cand.chunk.chunk_id
-        if target not in retrieved:
-            target = lead.get(cand.chunk.article_id, target)
-        best[target] = max(best.get(target, key), key)
+        chunk_id = cand.chunk.chunk_id
+        best[chunk_id] = max(best.get(chunk_id, key), key)
     return sorted(passages, key=lambda p: best.get(p.chunk_id, (False, float("-inf"))),
                   reverse=True)
-
-
-def _credit_for_the_article(cands: list[Candidate]) -> None:
-    """A credit line answers for its whole article: it takes the best evidence the article's
-    sentences have that the article is the one asked about, so an off-topic article's byline
-    still falls under the abstention threshold."""
-    best: dict[str, Candidate] = {}
-    for cand in cands:
-        if cand.fit < 2:
-            top = best.get(cand.chunk.article_id)
-            if top is None or _topic(cand) > _topic(top):
-                best[cand.chunk.article_id] = cand
-    for cand in cands:
-        top = best.get(cand.chunk.article_id)
-        if cand.fit == 2 and top is not None:
-            cand.dense, cand.passage, cand.coverage = top.dense, top.passage, top.coverage
-            cand.entities, cand.ask, cand.covered = top.entities, top.ask, top.covered
-
-
-def _topic(cand: Candidate) -> float:
-    return cand.dense + cand.coverage + cand.ask
 
 
 def _is_heading(text: str) -> bool:

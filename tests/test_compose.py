@@ -89,60 +89,13 @@ def test_answer_type_comes_from_the_question_as_asked_not_borrowed_context():
     assert answerer.candidates(as_money, [passage])[0].fit == 0
 
 
-BYLINE_TEXT = "Turkey and Hungary want the war de-escalated.\nAuthor: Dave DeCamp"
-STORY = StoredChunk("s:0", "s", "T", 0, 45, BYLINE_TEXT[:45], ((0, 45),))
-BYLINE = StoredChunk("s:1", "s", "T", 46, len(BYLINE_TEXT), BYLINE_TEXT[46:],
-                     ((46, len(BYLINE_TEXT)),))
-
-
-class BylineDocs(StubDocs):
-    def article_chunks(self, article_id):
-        return [STORY, BYLINE] if article_id == "s" else []
-
-
-def test_a_who_wrote_question_is_answered_by_the_byline_of_the_article_it_is_about():
-    answerer = ExtractiveAnswerer(StubEmbedder("Turkey"), BylineDocs(),
-                                  Weights(dense=1.0, passage=0, coverage=0, threshold=0.5))
-    question = "Who wrote the piece saying Turkey and Hungary want de-escalation?"
-    # Only the story passage was retrieved; the byline sits in another chunk.
-    on_topic = Query(question, np.array([1.0, 0.0]), ["turkey", "hungari"])
-    claims, abstained = answerer.answer(on_topic, [Passage(STORY, 1.0)])
-    assert not abstained
-    assert [c.text for c in claims] == ["Author: Dave DeCamp"]
-    assert claims[0].evidence[0].chunk_id == "s:1"
-    # The same byline does not answer a question about something the article never covers.
-    off_topic = Query("Who wrote the piece about Lisbon's population?", np.array([0.0, 0.0]),
-                      ["lisbon", "popul"])
-    assert answerer.answer(off_topic, [Passage(STORY, 1.0)])[1]
-
-
-def test_a_credit_line_from_outside_the_passages_lifts_its_articles_passage():
-    passages = [Passage(chunk("x:0", "x"), 0.0), Passage(STORY, 0.0)]
-    scored = [cand("x:0", 0.5)]
-    byline = Candidate(BYLINE, 46, len(BYLINE_TEXT), "Author: Dave DeCamp", 1, fit=2)
-    byline.score = 0.8
-    order = [p.chunk_id for p in rerank(passages, scored + [byline], Weights())]
-    assert order == ["s:0", "x:0"]
-
-
 class ArticleDocs(StubDocs):
     def article(self, article_id):
         return Article(article_id, "Title", "Air defense tops the Ukrainian wish list.")
 
 
-def test_a_capital_asked_about_is_mentioned_by_an_article_naming_its_country():
+def test_mentions_is_the_share_of_the_questions_names_its_article_gives():
     answerer = ExtractiveAnswerer(StubEmbedder(), ArticleDocs())
-    # "Kyiv's wish list" is Ukraine's; Moscow is not Ukraine.
-    assert answerer._mentions("a", ["kyiv"], 1) == 1.0
-    assert answerer._mentions("a", ["moscow"], 1) == 0.0
-
-
-class UKDocs(StubDocs):
-    def article(self, article_id):
-        return Article(article_id, "Title", "The UK and Ukraine signed a deal.")
-
-
-def test_a_country_asked_about_by_another_of_its_names_is_mentioned():
-    answerer = ExtractiveAnswerer(StubEmbedder(), UKDocs())
-    assert answerer._mentions("a", ["britain"], 1) == 1.0  # "the British PM"
-    assert answerer._mentions("a", ["america"], 1) == 0.0
+    # "Ukrainian" is indexed as Ukraine; Moscow is not in the article.
+    assert answerer._mentions("a", ["ukrain", "moscow"], 1) == 0.5
+    assert answerer._mentions("a", [], 1) == 1.0

@@ -36,25 +36,6 @@ _DEMONYMS = dict(
     ukrainian:ukraine welsh:wales""".split()
 )
 
-# Country names (stemmed below as COUNTRY_TERMS), for questions that ask "which country".
-_COUNTRIES = frozenset(
-    _DEMONYMS.values()
-) | frozenset("""us usa america uk britain england china qatar belarus kazakhstan cuba venezuela
-    vietnam thailand indonesia philippines taiwan singapore malaysia kenya ethiopia africa
-    algeria morocco tunisia libya sudan lebanon jordan yemen emirates uae soviet""".split())
-
-# A capital stands for its government in the news ("Kyiv's wish list" is Ukraine's), so an
-# article naming the country speaks of the capital asked about. Not indexed as the country:
-# "where did they meet?" must still tell Kyiv from elsewhere in Ukraine.
-_CAPITALS = dict(
-    pair.split(":") for pair in """kyiv:ukraine kiev:ukraine moscow:russia kremlin:russia
-    london:britain paris:france berlin:germany beijing:china tokyo:japan rome:italy
-    madrid:spain warsaw:poland ankara:turkey budapest:hungary stockholm:sweden oslo:norway
-    helsinki:finland copenhagen:denmark tehran:iran minsk:belarus pyongyang:korea
-    seoul:korea delhi:india islamabad:pakistan kabul:afghanistan baghdad:iraq
-    damascus:syria cairo:egypt ottawa:canada canberra:australia""".split()
-)
-
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 _stemmer = snowballstemmer.stemmer("english")
 # The Snowball stemmer keeps its working state on the object: two threads stemming at
@@ -66,31 +47,6 @@ _stem_lock = threading.Lock()
 def stem(word: str) -> str:
     with _stem_lock:
         return _stemmer.stemWord(word)
-
-
-COUNTRY_TERMS = frozenset(stem(c) for c in _COUNTRIES)
-# Stemmed capital -> stemmed country.
-CAPITAL_COUNTRY = {stem(city): stem(country) for city, country in _CAPITALS.items()}
-# One country under several names ("the UK", "Britain"), for comparing which one a sentence
-# is about; the index keeps the words as written.
-_SAME_COUNTRY = {"uk": "britain", "england": "britain", "us": "america", "usa": "america"}
-
-
-def same_country(term: str) -> set[str]:
-    """Every term naming the same country as ``term`` ("britain" -> {"britain", "uk", ...})."""
-    canonical = _SAME_COUNTRY.get(term, term)
-    return {canonical} | {k for k, v in _SAME_COUNTRY.items() if v == canonical}
-
-
-def countries(text: str) -> set[str]:
-    """The countries ``text`` names (by name, demonym or abbreviation), one term each."""
-    found = set(terms(text)) & COUNTRY_TERMS
-    if "us" in found and not _US.search(text):  # "told us" names no country
-        found.discard("us")
-    return {_SAME_COUNTRY.get(c, c) for c in found}
-
-
-_US = re.compile(r"\bU\.?S\.?(?:A\.?)?\b")
 
 
 def words(text: str) -> list[str]:

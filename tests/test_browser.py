@@ -9,37 +9,38 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from app import create_app
 from qa.settings import Settings
 from tests.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    DESKTOP,
     PHONE,
     FaultInjector,
     LiveServer,
-    chromium_missing,
+    Tab,
+    Tabs,
+    ask,
+    ask_request,
+    chromium,
+    eventually,
+    screenshot,
+    wait_reply,
 )
-from tests.conftest import ROOT, SEEDS
+from tests.browser_support import sse as _sse
+from tests.conftest import SEEDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 DRONES = "How many drones can Ukraine produce each year?"
 DRONES_TITLE = "Ukraine’s Defense Potential: A Call to Action"
 # Without the first question as context this abstains; with it, it cites the drones article.
 FOLLOW_UP = "What is stopping it?"
 LISBON = "What is the population of Lisbon?"
 ARTICLE_LOADED = "() => document.querySelector('#article-text').textContent.length > 1000"
-WAIT_MS = 30_000  # generous: other engineers share these two cores
 
 
 # -- fixtures -----------------------------------------------------------------------------
@@ -66,58 +67,16 @@ def server(tmp_path_factory, real_embedder):
 
 @pytest.fixture(scope="module")
 def browser():
-    problem = chromium_missing()
-    if problem:
-        pytest.fail(problem)
-    with sync_playwright() as p:
-        # Playwright gives every launch a fresh temporary --user-data-dir of its own.
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@dataclass
-class Tab:
-    """A page plus everything it did that a test may want to assert on."""
-
-    page: object
-    origin: str
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    csp_violations: list[str] = field(default_factory=list)
-
-    def foreign_requests(self) -> list[str]:
-        return [u for u in self.requests if _origin(u) != self.origin and not _local_scheme(u)]
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def open_tab(browser, server):
     """Open the chat page in a fresh context; on teardown, check the page never broke."""
-    contexts = []
-
-    def _open(viewport: dict = DESKTOP, path: str = "/", **options) -> Tab:
-        context = browser.new_context(viewport=viewport, base_url=server.url, **options)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        tab = Tab(page, server.url)
-        context.on("request", lambda r: tab.requests.append(r.url))
-        page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
-        page.on("pageerror", lambda e: tab.errors.append(str(e)))
-        page.on("console", lambda m: _note_console(tab, m))
-        page.goto(path)
-        tabs.append(tab)
-        return tab
-
-    tabs: list[Tab] = []
-    yield _open
-    for context in contexts:
-        context.close()
-    for tab in tabs:
-        assert tab.errors == [], f"uncaught errors in the page: {tab.errors}"
-        assert tab.foreign_requests() == [], "requests left the server's origin"
-        assert tab.csp_violations == [], f"the page tripped its CSP: {tab.csp_violations}"
+    tabs = Tabs(browser, server.url)
+    yield tabs.open
+    tabs.check()
 
 
 @pytest.fixture
@@ -125,55 +84,7 @@ def tab(open_tab) -> Tab:
     return open_tab()
 
 
-def _note_console(tab: Tab, message) -> None:
-    if "Content Security Policy" in message.text:
-        tab.csp_violations.append(message.text)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _local_scheme(url: str) -> bool:
-    # data: URLs (the empty favicon) and about:blank never touch the network.
-    return url.startswith(("data:", "about:"))
-
-
 # -- helpers ------------------------------------------------------------------------------
-
-
-def ask(page, question: str):
-    """Type a question, press Enter, wait for the reply; return the reply's locator."""
-    replies = page.locator(".message.assistant")
-    before = replies.count()
-    page.locator("#question").fill(question)
-    page.locator("#question").press("Enter")
-    return wait_reply(page, before)
-
-
-def wait_reply(page, before: int):
-    reply = page.locator(".message.assistant").nth(before)
-    expect(reply).to_be_visible()
-    expect(page.locator("#log")).to_have_attribute("aria-busy", "false")
-    expect(reply.locator(".thinking")).to_have_count(0)
-    return reply
-
-
-def screenshot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def eventually(page, script: str, arg=None, timeout: float = 5.0):
-    """Poll a JS function until it returns something truthy (the page's CSP forbids
-    ``wait_for_function``, whose predicate is eval'd in the page)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script, arg)
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def in_view(page, inner: str, outer: str) -> bool:
@@ -198,14 +109,6 @@ def latest_message_in_view(page) -> bool:
         const topVisible = m.top >= log.top - 1 && m.top < log.bottom - 40;
         return topVisible && (m.bottom <= log.bottom + 1 || m.height > log.height - 16);
     }""")
-
-
-def ask_request(page, question: str):
-    """Send a question and return the request the page made for it."""
-    with page.expect_request(lambda r: r.url.endswith("/ask") and r.method == "POST") as info:
-        page.locator("#question").fill(question)
-        page.locator("#question").press("Enter")
-    return info.value
 
 
 # -- the conversation ---------------------------------------------------------------------
@@ -371,13 +274,14 @@ def test_keyboard_only_flow(tab: Tab):
     # From the top of the page, Tab reaches the question box through the header.
     page.evaluate("() => document.activeElement.blur()")
     order = []
-    for _ in range(6):
+    for _ in range(8):
         page.keyboard.press("Tab")
         order.append(page.evaluate("() => document.activeElement.id || 'other'"))
         if order[-1] == "question":
             break
     assert order[-1] == "question", order
     assert "sources-button" in order and "new-conversation" in order
+    assert order[-2] == "filters-toggle"  # the date filters sit just above the question
 
     page.keyboard.type(DRONES)
     page.keyboard.press("Enter")
@@ -469,10 +373,6 @@ def _assert_no_raw_payload(text: str) -> None:
 # -- streaming ----------------------------------------------------------------------------
 
 
-def _sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
 def test_page_renders_a_streamed_answer(tab: Tab):
     """Re-send the real server's answer as the SSE events of the contract."""
     page = tab.page
@@ -493,7 +393,9 @@ def test_page_renders_a_streamed_answer(tab: Tab):
     page.route("**/ask", stream)
     reply = ask(page, DRONES)
     expect(reply.locator(".answer-text")).to_contain_text("8 million")
-    expect(reply.locator(".answer-text")).not_to_have_class("answer-text streaming")
+    # The extractive tokens were the answer itself; the verified answer took their place.
+    expect(reply.locator(".draft")).to_have_count(0)
+    expect(reply).not_to_have_class(re.compile(r"\bdrafting\b"))
     expect(reply.locator("a.cite")).to_have_text(["[1]"])
     expect(reply.locator(".source-card")).to_have_count(1)
     expect(reply.locator(".meta")).to_contain_text("extractive")

@@ -1,7 +1,8 @@
 """The app factory: the only place that wires the parts together.
 
 ``flask --app app run`` serves the chat box and API; ``python app.py`` serves them with
-waitress; ``flask --app app ingest [PATH ...]`` ingests articles.
+waitress; ``flask --app app ingest [PATH ...]`` ingests articles; ``flask --app app check
+[--repair]`` compares articles, passages, vectors and the local cache.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.extensions["qa"] = QAService(settings, **factories)
     web.register(app)
     app.cli.add_command(ingest_command)
+    app.cli.add_command(check_command)
     return app
 
 
@@ -97,6 +99,37 @@ def ingest_summary(report, per_file: int = 20) -> str:
     if len(report.cleaned) > per_file * 5:
         lines.append(f"... and {len(report.cleaned) - per_file * 5} more notes")
     return "\n".join(lines)
+
+
+@click.command("check")
+@click.option("--repair", is_flag=True, help="fix what the check finds, then check again")
+@with_appcontext
+def check_command(repair: bool) -> None:
+    """Compare articles, passages, vectors and the local cache; exit 1 on any mismatch."""
+    from flask import current_app
+
+    from vectorstore.check import check
+    from vectorstore.check import repair as repair_corpus
+
+    service: QAService = current_app.extensions["qa"]
+    try:
+        corpus = service.corpus
+        service.docs  # noqa: B018 - the local cache, built or caught up as a worker's is
+        report = check(corpus)
+        for line in report.lines():
+            click.echo(line)
+        if repair and report.findings:
+            for line in repair_corpus(corpus, report, service.ingestor):
+                click.echo(f"repair: {line}")
+            report = check(corpus)
+            for line in report.lines():
+                click.echo(line)
+    except QAError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        service.close()
+    if not report.ok:
+        sys.exit(1)
 
 
 def main(make_app: Callable[[], Flask] = create_app) -> None:

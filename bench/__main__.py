@@ -187,9 +187,10 @@ def run_ingest(args, settings, haystack: Path, scratch: Path, fixtures: list[dic
 
 
 def passages_in(data_dir: Path) -> int:
+    from vectorstore.corpus import CACHE_FILE
     from vectorstore.docstore import DocStore
 
-    return DocStore(data_dir / "docstore.sqlite3").count_chunks()
+    return DocStore(data_dir / CACHE_FILE).count_chunks()
 
 
 def run_serving(args, settings, sizes: list[tuple[str, Path]], seeds: Path,

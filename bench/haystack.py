@@ -16,7 +16,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-BBC_CSV = ROOT.parent / "shared" / "data" / "bbc-news-928.csv"
+# ../shared beside the checkout (or beside the folder of worktrees it sits in).
+BBC_CSV = next((p / "shared" / "data" / "bbc-news-928.csv" for p in ROOT.parents
+                if (p / "shared" / "data" / "bbc-news-928.csv").exists()),
+               ROOT.parent / "shared" / "data" / "bbc-news-928.csv")
 # Bump when the variant generator changes, so a cached 100k index is rebuilt.
 VARIANTS_VERSION = "1"
 

@@ -160,18 +160,26 @@ def measure(data_dir: Path, fixtures: list[dict], log_path: Path, seeds_dir: Pat
             server.stop()
     assert server is not None
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        for question in WARM_UP:
-            ask(conn, question, [])
-        for _ in range(rounds):
-            for fx in fixtures:
-                history = [{"role": t["role"], "content": t["content"]}
-                           for t in fx.get("history") or []]
-                seconds, payload = ask(conn, fx["question"], history)
-                result.ask_ms.append(seconds * 1000)
-                result.server_ms.append(payload.get("timings_ms", {}).get("total", 0.0))
-        conn.close()
+        result.ask_ms, result.server_ms = ask_fixtures(server.port, fixtures, rounds)
         result.peak_rss_mb = peak_rss_mb(server.process.pid)
     finally:
         server.stop()
     return result
+
+
+def ask_fixtures(port: int, fixtures: list[dict], rounds: int = 1) -> tuple[list, list]:
+    """Warm up, then ask every fixture question (with its history) over one connection;
+    return the client's and the server's milliseconds for each."""
+    client_ms, server_ms = [], []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for question in WARM_UP:
+        ask(conn, question, [])
+    for _ in range(rounds):
+        for fx in fixtures:
+            history = [{"role": t["role"], "content": t["content"]}
+                       for t in fx.get("history") or []]
+            seconds, payload = ask(conn, fx["question"], history)
+            client_ms.append(seconds * 1000)
+            server_ms.append(payload.get("timings_ms", {}).get("total", 0.0))
+    conn.close()
+    return client_ms, server_ms

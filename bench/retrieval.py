@@ -1,10 +1,12 @@
 """Retrieval and answers at scale: ours against LangChain's RAG tutorial, on the haystack.
 
-``python -m bench.retrieval [--fixtures F] [--out DIR]`` ingests the seeds plus the 928
-BBC articles (distractors) into a fresh store, runs the evaluation fixtures through the
-service in-process, and in the same run measures the tutorial pipeline most users would
-pick instead (RecursiveCharacterTextSplitter 1000/200, the same MiniLM model, Chroma,
-``similarity_search(k=4)``). It prints both side by side with ratios.
+``python -m bench.retrieval [--fixtures F] [--out DIR] [--modes embedded,server]`` ingests
+the seeds plus the 928 BBC articles (distractors) into a fresh store, runs the evaluation
+fixtures through the service in-process, and in the same run measures the tutorial
+pipeline most users would pick instead (RecursiveCharacterTextSplitter 1000/200, the same
+MiniLM model, Chroma, ``similarity_search(k=4)``). It prints both side by side with
+ratios. ``--modes embedded,server`` runs ours on the embedded store and again on a
+``chroma run`` on loopback, and puts both in one table.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from qa.eval import ROOT, correct, load_fixtures, run, summarize
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures" / "seeds.jsonl"
 
 
-def ours(haystack: Path, fixtures, work: Path) -> dict:
+def ours(haystack: Path, fixtures, work: Path, chroma_port: int | None = None) -> dict:
     from app import create_app
 
-    app = create_app(data_dir=work / "ours", seeds_dir=haystack)
+    server = {"chroma_host": "127.0.0.1", "chroma_port": chroma_port,
+              "collection": f"haystack_{time.time_ns()}"} if chroma_port else {}
+    app = create_app(data_dir=work, seeds_dir=haystack, **server)
     service = app.extensions["qa"]
     started = time.perf_counter()
     report = service.ingestor.ingest_paths([haystack])
@@ -75,6 +79,21 @@ def tutorial(haystack: Path, fixtures, work: Path) -> dict:
     }
 
 
+def modes_table(summaries: dict[str, dict]) -> list[str]:
+    """Ours in each store mode, one column each."""
+    rows = [("retrieval hit@1", "hit@1"), ("retrieval hit@5", "hit@5"),
+            ("answer correct", "answer_correct"), ("abstention recall", "abstention_recall"),
+            ("false refusals", "false_refusal_rate"), ("citation validity", "citation_validity"),
+            ("/ask p50 ms (in process)", "latency_p50_ms"), ("ingest seconds", "ingest_s"),
+            ("passages", "passages")]
+    lines = ["| measure | " + " | ".join(f"ours, {m} Chroma" for m in summaries) + " |",
+             "|---|" + "---|" * len(summaries)]
+    for name, key in rows:
+        lines.append(f"| {name} | " + " | ".join(str(s.get(key)) for s in summaries.values())
+                     + " |")
+    return lines
+
+
 def table(ours_summary: dict, base: dict) -> list[str]:
     def ratio(a, b):
         return f"{a / b:.2f}x" if a is not None and b else "–"
@@ -105,19 +124,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bbc", type=Path, default=BBC_CSV)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "retrieval")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--modes", default="embedded",
+                        help="comma-separated: embedded, server (a chroma run on loopback)")
     args = parser.parse_args(argv)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if set(modes) - {"embedded", "server"}:
+        parser.error("--modes takes embedded and/or server")
 
     fixtures = load_fixtures(args.fixtures)
     work = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
     haystack = build_haystack(work / "haystack", bbc_csv=args.bbc)
-    mine = ours(haystack, fixtures, work)
+    runs = {}
+    for mode in modes:
+        if mode == "server":
+            from tests.servers import start_chroma, stop
+
+            chroma, port = start_chroma(work / "chroma")
+            try:
+                runs[mode] = ours(haystack, fixtures, work / "ours-server", port)
+            finally:
+                stop(chroma)
+        else:
+            runs[mode] = ours(haystack, fixtures, work / "ours")
+    mine = runs[modes[0]]
     base = None if args.skip_baseline else tutorial(haystack, fixtures, work)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "retrieval.json").write_text(json.dumps(
-        {"ours": mine["summary"], "tutorial": base, "questions": mine["questions"]},
+        {"ours": mine["summary"], "tutorial": base, "questions": mine["questions"],
+         "modes": {m: r["summary"] for m, r in runs.items()}},
         indent=2, ensure_ascii=False))
     lines = ["# Haystack: seeds + 928 BBC articles", ""]
+    if len(runs) > 1:
+        lines += modes_table({m: r["summary"] for m, r in runs.items()}) + [""]
     lines += table(mine["summary"], base) if base else [json.dumps(mine["summary"], indent=2)]
     (args.out / "retrieval.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

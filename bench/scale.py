@@ -19,6 +19,7 @@ from qa.settings import Settings
 def _manifest(bbc_csv: Path, target: int, settings: Settings, copies: int) -> dict:
     from vectorstore.chunk import CHUNKER_VERSION
     from vectorstore.embed import MODEL_NAME
+    from vectorstore.records import STORE_FORMAT
 
     return {
         "variants_version": VARIANTS_VERSION,
@@ -26,6 +27,7 @@ def _manifest(bbc_csv: Path, target: int, settings: Settings, copies: int) -> di
         "target_passages": target,
         "copies": copies,
         "chunker_version": CHUNKER_VERSION,
+        "store_format": STORE_FORMAT,
         "chunk_chars": settings.chunk_chars,
         "model": MODEL_NAME,
     }

@@ -61,7 +61,7 @@ class Pipeline:
             query = retriever.prepare(standalone.text, standalone.question)
             passages = retriever.search(query, self.settings.top_k,
                                         boost=standalone.carried_articles,
-                                        filters=request.filters)
+                                        filters=request.filters and request.filters.for_search())
             candidates = scorer.rank(scorer.candidates(query, passages))
             passages = rerank(passages, candidates, scorer.weights)
             found.append((standalone, Part(standalone.text, query, passages, candidates)))

@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (FTS5), fused by reciprocal rank, copies grouped."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (FTS5), fused by reciprocal rank, copies grouped.
+
+Both searches apply the filters inside themselves. Only passages of the article version
+this worker's cache holds are used, and before they reach the answerer one lookup in
+Chroma drops any whose article was deleted or changed meanwhile (and wakes the sync).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vectorstore.corpus import Corpus
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
-from vectorstore.store import VectorStore
+from vectorstore.filters import Filters
+from vectorstore.store import vector_id
 from vectorstore.terms import terms
+
+__all__ = ["Filters", "Passage", "Query", "Retriever", "group_copies"]
 
 RRF_K = 60
 # Chunks of two articles sharing this much of their vocabulary tell the same story.
@@ -39,6 +48,9 @@ class Passage:
             "title": self.chunk.title,
             "score": round(self.dense, 4),
             "same_story": [c.article_id for c in self.copies],
+            "published": self.chunk.published,
+            "source": self.chunk.source,
+            "url": self.chunk.url,
         }
 
 
@@ -61,17 +73,15 @@ class Query:
 
 
 class Retriever:
-    def __init__(
-        self,
-        store: VectorStore,
-        docs: DocStore,
-        embedder: Embedder,
-        depth: int = 40,
-    ):
-        self.store = store
-        self.docs = docs
+    def __init__(self, corpus: Corpus, embedder: Embedder, depth: int = 40):
+        self.corpus = corpus
+        self.store = corpus.vectors
         self.embedder = embedder
         self.depth = depth
+
+    @property
+    def docs(self) -> DocStore:
+        return self.corpus.ready()
 
     def prepare(self, text: str, own: str | None = None) -> Query:
         """Embed and tokenise ``text``; ``own`` is the follow-up as asked, if it was rewritten."""
@@ -83,10 +93,19 @@ class Retriever:
         return query
 
     def search(self, query: Query, k: int, boost: frozenset[str] = frozenset(),
-               filters=None) -> list[Passage]:
-        """Return the best ``k`` passages; articles in ``boost`` get one extra fused rank."""
-        dense = self.store.query(query.vector, self.depth)
-        keyword = self.docs.search(query.terms, self.depth)
+               filters: Filters | None = None) -> list[Passage]:
+        """Return the best ``k`` passages matching ``filters``; articles in ``boost`` get one
+        extra fused rank."""
+        docs = self.docs
+        dense = self.store.query(query.vector, self.depth,
+                                 filters.chroma_where() if filters else None)
+        keyword = docs.search(query.terms, self.depth, filters)
+        cached = docs.cached({h.article_id for h in dense}
+                             | {cid.rpartition(":")[0] for cid, _ in keyword})
+        # A vector of another version than the cached one (a write in flight, a version not
+        # yet synced or not yet deleted) does not count.
+        dense = [h for h in dense
+                 if h.article_id in cached and h.stamp == cached[h.article_id].stamp]
         fused: dict[str, float] = {}
         for rank, hit in enumerate(dense):
             fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
@@ -97,17 +116,21 @@ class Retriever:
                 if hit.article_id in boost:
                     fused[hit.chunk_id] += 1.0 / (RRF_K + 1)
         ranked = sorted(fused, key=fused.get, reverse=True)[: k * 3]
-        chunks = self.docs.chunks(ranked)
+        chunks = docs.chunks(ranked)
+        gone = self.corpus.stale({c.article_id: cached[c.article_id] for c in chunks.values()
+                                  if c.article_id in cached})
+        ranked = [cid for cid in ranked if cid in chunks
+                  and chunks[cid].article_id in cached and chunks[cid].article_id not in gone]
         similarity = {h.chunk_id: h.similarity for h in dense}
         bm25 = dict(keyword)
-        missing = [cid for cid in ranked if cid in chunks and cid not in similarity]
+        missing = {vector_id(cid, cached[chunks[cid].article_id].stamp): cid
+                   for cid in ranked if cid not in similarity}
         if missing:
-            for cid, vec in self.store.vectors(missing).items():
-                similarity[cid] = float(np.dot(vec, query.vector))
+            for vid, vec in self.store.vectors(list(missing)).items():
+                similarity[missing[vid]] = float(np.dot(vec, query.vector))
         passages = [
             Passage(chunks[cid], fused[cid], similarity.get(cid, 0.0), bm25.get(cid, 0.0))
             for cid in ranked
-            if cid in chunks
         ]
         return group_copies(passages)[:k]
 

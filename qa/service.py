@@ -15,6 +15,8 @@ from qa.readers.extractive import ExtractiveReader
 from qa.retrieve import Passage, Retriever
 from qa.settings import Settings
 from qa.verify import Verifier
+from vectorstore.check import check_in_background
+from vectorstore.corpus import LEGACY_FILE, Corpus
 from vectorstore.docstore import DocStore
 from vectorstore.embed import Embedder, LazyEmbedder, make_embedder
 from vectorstore.ingest import Ingestor, IngestReport
@@ -38,8 +40,7 @@ class QAService:
         )
         self._lock = threading.RLock()
         self._embedder: Embedder | None = None
-        self._store: VectorStore | None = None
-        self._docs: DocStore | None = None
+        self._corpus: Corpus | None = None
         self._answerer: ExtractiveAnswerer | None = None
         self._seeded = False
         self._verifier: Verifier | None = None
@@ -60,22 +61,25 @@ class QAService:
             return self._embedder
 
     @property
-    def store(self) -> VectorStore:
+    def corpus(self) -> Corpus:
+        """Chroma (the source of truth) and this worker's cache of it."""
         with self._lock:
-            if self._store is None:
-                self._store = VectorStore.open(self.settings)
-            return self._store
+            if self._corpus is None:
+                self._corpus = Corpus.open(self.settings)
+            return self._corpus
+
+    @property
+    def store(self) -> VectorStore:
+        return self.corpus.vectors
 
     @property
     def docs(self) -> DocStore:
-        with self._lock:
-            if self._docs is None:
-                self._docs = DocStore(Path(self.settings.data_dir) / "docstore.sqlite3")
-            return self._docs
+        """The local cache, built from Chroma on first use and kept in sync from then on."""
+        return self.corpus.ready()
 
     @property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.docs, self.embedder)
+        return Retriever(self.corpus, self.embedder)
 
     @property
     def scorer(self) -> ExtractiveAnswerer:
@@ -94,13 +98,13 @@ class QAService:
 
     @property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.docs, self.embedder, self.settings.chunk_chars)
+        return Ingestor(self.corpus, self.embedder, self.settings.chunk_chars)
 
     def close(self) -> None:
         with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+            if self._corpus is not None:
+                self._corpus.close()
+                self._corpus = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -110,7 +114,11 @@ class QAService:
             if self._seeded:
                 return None
             report = None
-            if self.docs.count_articles() == 0 and self.store.count() == 0:
+            legacy = Path(self.settings.data_dir) / LEGACY_FILE
+            if self.corpus.records.count() == 0 and legacy.exists():
+                report = self.ingestor.migrate_legacy(legacy)
+                log.info("moved the articles of %s into Chroma: %s", legacy, report.summary())
+            elif self.corpus.is_empty():
                 seeds = Path(self.settings.seeds_dir)
                 if seeds.is_dir():
                     report = self.ingestor.ingest_paths([seeds])
@@ -121,11 +129,13 @@ class QAService:
     def warm_up(self) -> None:
         """Load the models and the stores so the first question is as fast as the rest."""
         self.ensure_seeded()
+        self.docs  # noqa: B018 - build the local cache now if this worker has none
         self.embedder.embed_documents(["warm up"] * 2)
         self.scorer  # noqa: B018 - build it now, not on the first request
         warm = getattr(self.reader, "warm_up", None)
         if warm is not None:
             warm()
+        check_in_background(self.corpus)
 
     # -- the read path --------------------------------------------------------------------
 

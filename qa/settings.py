@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         2, ge=0, description="questions that may wait for the answer model (per worker); past "
         "that they are answered extractively at once (degraded, model_busy)",
     )
+    # Scale-out (docs/production.md): how workers follow the corpus in Chroma.
+    sync_interval_s: float = Field(
+        2.0, gt=0, description="seconds between polls of Chroma for changed articles"
+    )
+    orphan_grace_s: float = Field(
+        600.0, gt=0, description="age after which uncommitted vectors count as orphaned; a "
+        "write commits within half of it or gives up",
+    )
 
     def __init__(self, **values: Any):
         try:

@@ -81,9 +81,10 @@ def start_app(env: dict, module: str = "tests.fake_app", timeout: float = 120) -
     return proc
 
 
-def start_chroma(path: Path, timeout: float = 60) -> tuple[subprocess.Popen, int]:
-    """Run ``chroma run`` (it ships with chromadb) on a free loopback port."""
-    port = free_port()
+def start_chroma(path: Path, timeout: float = 60,
+                 port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """Run ``chroma run`` (it ships with chromadb) on loopback, on ``port`` or a free one."""
+    port = port or free_port()
     proc = spawn(
         [str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1",
          "--port", str(port)],

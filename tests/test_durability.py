@@ -23,11 +23,12 @@ import pytest
 from qa.settings import Settings
 from tests.fakes import FakeEmbedder
 from tests.servers import BIN, ROOT, app_env, start_chroma, stop
+from vectorstore.check import check
 from vectorstore.chunk import chunk_article
-from vectorstore.docstore import DocStore
+from vectorstore.corpus import CACHE_FILE, Corpus
 from vectorstore.embed import embed_passages
 from vectorstore.load import load_paths
-from vectorstore.store import VectorStore
+from vectorstore.store import split_vector_id
 
 ARTICLES = 300
 # Kill once the docstore holds this many articles (each run resumes where the last died).
@@ -57,7 +58,8 @@ def expected_chunks(folder: Path) -> dict:
 
 
 def docstore_articles(data: Path) -> int:
-    path = data / "docstore.sqlite3"
+    # The ingest process writes each committed batch to its local cache too.
+    path = data / CACHE_FILE
     if not path.exists():
         return 0
     try:
@@ -94,16 +96,20 @@ def kill_at(env: dict, folder: Path, data: Path, articles: int, rng: random.Rand
 
 
 def check_consistent(settings: Settings, expected: dict) -> None:
-    store = VectorStore.open(settings)
+    corpus = Corpus.open(settings)
+    store = corpus.vectors
     try:
+        docs = corpus.ready()  # the local cache, built from Chroma alone
+        report = check(corpus)
+        assert report.ok, "\n".join(report.lines())
+        assert report.articles == ARTICLES and report.passages == len(expected)
         got = store.collection.get(include=["embeddings", "metadatas"])
-        ids = got["ids"]
+        ids = [split_vector_id(vid)[0] for vid in got["ids"]]
         assert len(ids) == len(set(ids)), "duplicate chunk ids"
         assert set(ids) - set(expected) == set(), "chunks that should not exist"
         assert set(expected) - set(ids) == set(), "missing chunks"
         assert store.count() == len(expected)
 
-        docs = DocStore(Path(settings.data_dir) / "docstore.sqlite3")
         assert docs.count_articles() == ARTICLES
         assert docs.count_chunks() == len(expected)
         stored = docs.chunks(list(expected))
@@ -111,7 +117,7 @@ def check_consistent(settings: Settings, expected: dict) -> None:
         for chunk_id, meta in zip(ids, got["metadatas"], strict=True):
             want = expected[chunk_id]
             assert meta["hash"] == want.content_hash, chunk_id  # Chroma agrees with the files
-            assert stored[chunk_id].text == want.text  # and so does the docstore
+            assert stored[chunk_id].text == want.text  # and so does the cache
             assert (stored[chunk_id].start, stored[chunk_id].end) == (want.start, want.end)
 
         # Each stored vector is the chunk's own, and a query with it finds that chunk first.
@@ -125,9 +131,10 @@ def check_consistent(settings: Settings, expected: dict) -> None:
                                            n_results=1, include=["distances"])
             for cid, hits, distances in zip(ids[start:start + 100], found["ids"],
                                             found["distances"], strict=True):
-                assert hits[0] == cid or distances[0] < 1e-6, f"{cid} is not findable"
+                assert split_vector_id(hits[0])[0] == cid or distances[0] < 1e-6, \
+                    f"{cid} is not findable"
     finally:
-        store.close()
+        corpus.close()
 
 
 @pytest.mark.parametrize("mode", ["embedded", "chroma-server"])

@@ -1,18 +1,14 @@
-from pathlib import Path
-
 import numpy as np
+import pytest
 
 from tests.fakes import FakeEmbedder
-from vectorstore.docstore import DocStore
+from vectorstore.corpus import Corpus
 from vectorstore.embed import TITLE_WEIGHT, embed_passages
 from vectorstore.ingest import Ingestor
-from vectorstore.store import VectorStore
 
 
 def make_ingestor(settings, embedder) -> Ingestor:
-    store = VectorStore.open(settings)
-    docs = DocStore(Path(settings.data_dir) / "docstore.sqlite3")
-    return Ingestor(store, docs, embedder, settings.chunk_chars)
+    return Ingestor(Corpus.open(settings), embedder, settings.chunk_chars)
 
 
 def stored_ids(ingestor: Ingestor) -> set[str]:
@@ -88,14 +84,25 @@ def test_writes_respect_chromas_max_batch_size(settings, fake_embedder, seeds_di
     assert max(sizes) <= 7 and sum(sizes) == report.added
 
 
-def test_orphaned_chunks_from_an_interrupted_run_are_removed(settings, fake_embedder, seeds_dir):
+def test_vectors_of_a_write_killed_before_its_commit_are_kept_by_the_next(
+        settings, fake_embedder, seeds_dir, monkeypatch):
     ingestor = make_ingestor(settings, fake_embedder)
-    ingestor.ingest_paths([seeds_dir])
-    # Simulate a run killed after its vector writes but before its document writes.
-    ingestor.docs.delete_articles(["000_ded72c6294d8a96e"])
-    (seeds_dir / "000_ded72c6294d8a96e.txt").unlink()
-    ingestor.ingest_paths([seeds_dir])
-    assert not any(cid.startswith("000_") for cid in stored_ids(ingestor))
+    corpus = ingestor.corpus
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies between its vectors and its commit
+
+    monkeypatch.setattr(corpus, "_forget", lambda ids: None)  # a dead process cleans nothing
+    monkeypatch.setattr(corpus.records, "commit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingestor.ingest_paths([seeds_dir])
+    monkeypatch.undo()
+    assert corpus.records.count() == 0 and corpus.vectors.count() > 0
+    texts = fake_embedder.texts
+    report = ingestor.ingest_paths([seeds_dir])
+    assert fake_embedder.texts == texts  # the orphaned vectors were reused, not re-embedded
+    assert report.added == 0 and report.unchanged == corpus.vectors.count()
+    assert corpus.vectors.count() == ingestor.docs.count_chunks()  # and then deleted
 
 
 def test_each_title_is_embedded_once_and_mixed_into_its_passages():

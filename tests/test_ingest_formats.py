@@ -20,8 +20,12 @@ def item(guid: str, text: str, date: str = "Mon, 15 Jan 2024 08:00:00 GMT") -> d
 
 
 def stored(ingestor) -> dict[str, str]:
-    """article_id -> origin"""
-    return {aid: origin for aid, (_, origin) in ingestor.docs.article_hashes().items()}
+    """article_id -> origin, of the current stored version of each article in Chroma"""
+    latest: dict = {}
+    for version in ingestor.corpus.records.scan():
+        if version.article_id not in latest or version.stamp > latest[version.article_id].stamp:
+            latest[version.article_id] = version
+    return {aid: v.origin for aid, v in latest.items() if not v.deleted}
 
 
 def test_a_folder_of_every_format_ingests_once(settings, fake_embedder, tmp_path: Path):

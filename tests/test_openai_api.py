@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from tests.openai_stub import Reply, first_sentence, passages, running
-from tests.test_generate import assert_valid
+from tests.test_generate import ANSWERS_UNLESS_REFUSED, assert_valid
 
 QUESTION = "What is the PURL programme designed to do?"
 
@@ -100,6 +100,8 @@ def test_generated_answers_through_v1_are_verified(settings, fake_embedder, open
         f"{first_sentence(passages(body)[1])} [1][7] Pigs fly over Kyiv nightly [3].")
     app = create_app(settings, embedder_factory=lambda: fake_embedder,
                      answer_model="openai:stub-model", openai_base_url=openai_stub.url)
+    # About verification through /v1, not the fitted abstainer (fake embeddings fool it).
+    app.extensions["qa"].reader.abstainer = ANSWERS_UNLESS_REFUSED
     server, url = serve(app)
     try:
         client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)

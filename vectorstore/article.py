@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,24 @@ class Article:
         """Hash of everything a reader sees: a changed date or link re-stores the article."""
         parts = (self.title, self.text, self.published or "", self.source or "", self.url or "")
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+    @property
+    def published_ts(self) -> int | None:
+        """``published`` as epoch seconds (UTC; a date alone is its midnight), or None."""
+        return epoch_seconds(self.published)
+
+
+def epoch_seconds(published: str | None) -> int | None:
+    """Parse an ISO 8601 date or timestamp; a naive one is taken as UTC; None if unreadable."""
+    if not published:
+        return None
+    try:
+        when = datetime.fromisoformat(published.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp())
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""Article texts and the BM25 keyword index, in one SQLite file beside the vector store.
+"""This worker's local cache of the corpus: article texts, passage offsets, the BM25 index.
 
-The keyword index is SQLite FTS5 over our own stemmed terms, updated in the same
-transaction as the article it indexes: built at ingest, never per query, and
-visible at once to every process that shares the data directory.
+Chroma holds everything durable (see corpus.py); this SQLite file holds what each request
+reads many times and Chroma cannot do here: passage offsets and sentences, and the keyword
+index (SQLite FTS5 over our own stemmed terms), updated in the same transaction as the
+article it indexes. It is rebuilt from Chroma when it is missing, belongs to another store
+or has another format, and kept up to date by sync.py; each article row remembers the
+stamp of the version it holds, so an older version never replaces a newer one.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from pathlib import Path
 from qa.errors import StoreError
 from vectorstore.article import Article
 from vectorstore.chunk import Chunk
+from vectorstore.filters import Filters
 from vectorstore.terms import terms
+
+# Bump when the tables change: a cache of another format is dropped and rebuilt.
+FORMAT = "5"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL,
-    hash TEXT NOT NULL, source TEXT NOT NULL, updated REAL NOT NULL);
+    hash TEXT NOT NULL, origin TEXT NOT NULL, published TEXT, published_ts INTEGER,
+    source TEXT, url TEXT, stamp INTEGER NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published_ts);
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
     n INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, hash TEXT NOT NULL,
@@ -32,7 +41,11 @@ CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize='unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The stamp of each article's latest known deletion, so a late copy of an older version
+-- is not put back.
+CREATE TABLE IF NOT EXISTS gone (article_id TEXT PRIMARY KEY, stamp INTEGER NOT NULL);
 """
+_TABLES = ("chunk_vocab", "chunk_terms", "chunks", "articles", "meta", "gone")
 
 
 @dataclass(frozen=True)
@@ -44,10 +57,31 @@ class StoredChunk:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
 
     def sentence_texts(self) -> list[tuple[int, int, str]]:
         """Each sentence as ``(start, end, text)``, offsets absolute in the article."""
         return [(s, e, self.text[s - self.start : e - self.start]) for s, e in self.sentences]
+
+
+@dataclass(frozen=True)
+class Cached:
+    """What the cache holds of one article version: enough to compare it with Chroma."""
+
+    stamp: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article version to store in the cache, with its passages."""
+
+    article: Article
+    chunks: list[Chunk]
+    hash: str
+    stamp: int
 
 
 class DocStore:
@@ -57,7 +91,39 @@ class DocStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.db.executescript(SCHEMA)
+        if not self.path.exists():
+            self._remove_files()  # a deleted cache's journal would make SQLite fail
+        try:
+            self._prepare()
+        except (sqlite3.DatabaseError, StoreError):
+            # A damaged cache is no loss: start afresh; it is rebuilt from Chroma.
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+            self._local.conn = None
+            self._remove_files()
+            self._prepare()
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _prepare(self) -> None:
+        db = self.db
+        if self._format(db) not in (None, FORMAT):
+            for table in _TABLES:  # a cache of another format: rebuilt from Chroma
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.executescript(SCHEMA)
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+
+    @staticmethod
+    def _format(db: sqlite3.Connection) -> str | None:
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: a new file
+            return None
+        # A meta table without a format row is the docstore of 0.3.0 and before.
+        return row[0] if row else "legacy"
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -65,60 +131,115 @@ class DocStore:
         if conn is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
-                raise StoreError("cannot open the document store") from exc
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+                raise StoreError(f"cannot open the local cache {self.path}: {exc}") from exc
             self._local.conn = conn
         return conn
 
     def _tx(self):
         return _Transaction(self.db)
 
-    # -- write path -------------------------------------------------------------------
+    # -- bookkeeping -------------------------------------------------------------------
 
-    def article_hashes(self) -> dict[str, tuple[str, str]]:
-        """Return ``article_id -> (hash, source)``."""
-        rows = self.db.execute("SELECT article_id, hash, source FROM articles")
-        return {aid: (h, src) for aid, h, src in rows}
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
-    def put_article(self, article: Article, chunks: list[Chunk], content_hash: str) -> None:
-        """Replace an article, its chunks and their index terms atomically."""
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                        "SET value = excluded.value", (key, value))
+
+    def clear(self) -> None:
+        """Forget every article (before a rebuild)."""
         with self._tx() as db:
-            self._delete(db, article.article_id)
-            db.execute(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                (article.article_id, article.title, article.text, content_hash,
-                 article.origin, time.time()),
-            )
-            for c in chunks:
-                cur = db.execute(
-                    'INSERT INTO chunks (chunk_id, article_id, n, start, "end", hash, sentences)'
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (c.chunk_id, c.article_id, c.n, c.start, c.end, c.content_hash,
-                     json.dumps(c.sentences)),
-                )
-                db.execute(
-                    "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
-                    (cur.lastrowid, " ".join(terms(f"{c.title}\n{c.text}"))),
-                )
+            db.execute("DELETE FROM chunk_terms")
+            db.execute("DELETE FROM chunks")
+            db.execute("DELETE FROM articles")
+            db.execute("DELETE FROM gone")
             self._bump(db)
 
-    def delete_articles(self, article_ids: Iterable[str]) -> None:
+    # -- write path (ingest and sync) ----------------------------------------------------
+
+    def cached(self, article_ids: Iterable[str] | None = None) -> dict[str, Cached]:
+        """``article_id -> (stamp, hash)`` of these articles, or of all of them."""
+        if article_ids is None:
+            rows = self.db.execute("SELECT article_id, stamp, hash FROM articles")
+            return {aid: Cached(stamp, h) for aid, stamp, h in rows}
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, Cached] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT article_id, stamp, hash FROM articles WHERE article_id IN "
+                f"({','.join('?' * len(part))})", part)
+            found.update((aid, Cached(stamp, h)) for aid, stamp, h in rows)
+        return found
+
+    def put(self, entries: list[Entry]) -> int:
+        """Store these versions, each unless the cache holds a newer one; return how many."""
+        stored = 0
+        with self._tx() as db:
+            for entry in entries:
+                article = entry.article
+                row = db.execute(
+                    "SELECT MAX(stamp) FROM (SELECT stamp FROM articles WHERE article_id = ?1 "
+                    "UNION ALL SELECT stamp FROM gone WHERE article_id = ?1)",
+                    (article.article_id,)).fetchone()
+                if row[0] is not None and row[0] >= entry.stamp:
+                    continue
+                self._delete(db, article.article_id)
+                db.execute(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (article.article_id, article.title, article.text, entry.hash,
+                     article.origin, article.published, article.published_ts, article.source,
+                     article.url, entry.stamp, time.time()),
+                )
+                for c in entry.chunks:
+                    cur = db.execute(
+                        'INSERT INTO chunks (chunk_id, article_id, n, start, "end", hash, '
+                        "sentences) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (c.chunk_id, c.article_id, c.n, c.start, c.end, c.content_hash,
+                         json.dumps(c.sentences)),
+                    )
+                    db.execute(
+                        "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+                        (cur.lastrowid, " ".join(terms(f"{c.title}\n{c.text}"))),
+                    )
+                stored += 1
+            if stored:
+                self._bump(db)
+        return stored
+
+    def delete_articles(self, article_ids: Iterable[str], before: int | None = None) -> int:
+        """Forget these articles; with ``before`` (a deletion's stamp), only versions older
+        than it, and remember it so that no older version comes back."""
+        removed = 0
         with self._tx() as db:
             for article_id in article_ids:
-                self._delete(db, article_id)
-            self._bump(db)
+                if before is not None:
+                    db.execute("INSERT INTO gone VALUES (?, ?) ON CONFLICT(article_id) DO "
+                               "UPDATE SET stamp = MAX(stamp, excluded.stamp)",
+                               (article_id, before))
+                    row = db.execute("SELECT stamp FROM articles WHERE article_id = ?",
+                                     (article_id,)).fetchone()
+                    if row is None or row[0] >= before:
+                        continue
+                removed += self._delete(db, article_id)
+            if removed:
+                self._bump(db)
+        return removed
 
     @staticmethod
-    def _delete(db: sqlite3.Connection, article_id: str) -> None:
+    def _delete(db: sqlite3.Connection, article_id: str) -> int:
         db.execute(
             "DELETE FROM chunk_terms WHERE rowid IN "
             "(SELECT rowid FROM chunks WHERE article_id = ?)",
             (article_id,),
         )
         db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-        db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+        return db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,)).rowcount
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> None:
@@ -130,12 +251,14 @@ class DocStore:
     # -- read path --------------------------------------------------------------------
 
     def version(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-        return int(row[0]) if row else 0
+        """A number that changes whenever the cached corpus does."""
+        value = self.get_meta("version")
+        return int(value) if value else 0
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute(
-            "SELECT article_id, title, text, source FROM articles WHERE article_id = ?",
+            "SELECT article_id, title, text, origin, published, source, url FROM articles "
+            "WHERE article_id = ?",
             (article_id,),
         ).fetchone()
         return Article(*row) if row else None
@@ -143,25 +266,50 @@ class DocStore:
     def articles(self) -> list[tuple[str, str]]:
         return list(self.db.execute("SELECT article_id, title FROM articles ORDER BY article_id"))
 
+    def listing(self, limit: int = 100, offset: int = 0) -> list[dict]:
+        """A page of the corpus: id, title, published, source and url, by id."""
+        rows = self.db.execute(
+            "SELECT article_id, title, published, source, url FROM articles "
+            "ORDER BY article_id LIMIT ? OFFSET ?", (limit, offset))
+        keys = ("article_id", "title", "published", "source", "url")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def count_articles(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
+    def chunk_hashes(self, article_ids: list[str] | None = None) -> dict[str, str]:
+        """``chunk_id -> content hash`` of the cached passages (of these articles)."""
+        if article_ids is None:
+            return dict(self.db.execute("SELECT chunk_id, hash FROM chunks"))
+        found: dict[str, str] = {}
+        for start in range(0, len(article_ids), 500):
+            part = article_ids[start : start + 500]
+            found.update(self.db.execute(
+                f"SELECT chunk_id, hash FROM chunks WHERE article_id IN "
+                f"({','.join('?' * len(part))})", part))
+        return found
+
+    def count_indexed(self) -> int:
+        """Rows of the keyword index (one per cached passage when all is well)."""
+        return self.db.execute("SELECT COUNT(*) FROM chunk_terms").fetchone()[0]
+
     def chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
-        """Fetch chunks with their article's title and text slice."""
+        """Fetch chunks with their article's title, text slice and metadata."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         rows = self.db.execute(
             f'SELECT c.chunk_id, c.article_id, a.title, c.start, c."end", '
-            f'substr(a.text, c.start + 1, c."end" - c.start), c.sentences '
-            f"FROM chunks c JOIN articles a USING (article_id) WHERE c.chunk_id IN ({marks})",
+            f'substr(a.text, c.start + 1, c."end" - c.start), c.sentences, a.published, '
+            f"a.source, a.url FROM chunks c JOIN articles a USING (article_id) "
+            f"WHERE c.chunk_id IN ({marks})",
             chunk_ids,
         )
         return {
-            row[0]: StoredChunk(*row[:6], tuple(tuple(s) for s in json.loads(row[6])))
+            row[0]: StoredChunk(*row[:6], tuple(tuple(s) for s in json.loads(row[6])), *row[7:])
             for row in rows
         }
 
@@ -172,18 +320,29 @@ class DocStore:
         found = self.chunks(ids)
         return [found[i] for i in ids if i in found]
 
-    def search(self, query_terms: list[str], k: int) -> list[tuple[str, float]]:
+    def search(self, query_terms: list[str], k: int,
+               filters: Filters | None = None) -> list[tuple[str, float]]:
         """Return ``(chunk_id, bm25)`` for the best ``k`` chunks; higher is better."""
         unique = list(dict.fromkeys(t for t in query_terms if t))
         if not unique or k <= 0:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
-        rows = self.db.execute(
-            "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
-            "JOIN chunks c ON c.rowid = chunk_terms.rowid "
-            "WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
-            (match, k),
-        )
+        if filters:
+            condition, params = filters.sql("a")
+            rows = self.db.execute(
+                "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+                "JOIN chunks c ON c.rowid = chunk_terms.rowid "
+                "JOIN articles a ON a.article_id = c.article_id "
+                f"WHERE chunk_terms MATCH ? AND {condition} ORDER BY rank LIMIT ?",
+                (match, *params, k),
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+                "JOIN chunks c ON c.rowid = chunk_terms.rowid "
+                "WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
+                (match, k),
+            )
         return [(cid, float(score)) for cid, score in rows]
 
     def document_frequencies(self, query_terms: list[str]) -> tuple[dict[str, int], int]:
@@ -197,6 +356,18 @@ class DocStore:
             f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", unique
         )
         return dict(rows), total
+
+
+def read_legacy(path: Path) -> list[Article]:
+    """The articles of a 0.3.0 docstore file (texts lived only there), for the migration."""
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT article_id, title, text, source FROM articles").fetchall()
+    except sqlite3.Error:
+        return []
+    return [Article(aid, title, text, origin) for aid, title, text, origin in rows]
 
 
 class _Transaction:

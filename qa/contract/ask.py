@@ -28,6 +28,7 @@ from qa.contract.fields import (
 )
 from qa.contract.status import ErrorBody
 from qa.decompose import TooManyParts, capped_split
+from vectorstore.filters import Filters as SearchFilters
 
 MAX_CITATIONS_PER_TURN = 20
 MAX_SOURCES = 50
@@ -53,6 +54,13 @@ class Filters(BaseModel):
     sources: list[SourceName] | None = Field(
         None, max_length=MAX_SOURCES, description="only articles from these sources"
     )
+
+    def for_search(self) -> SearchFilters:
+        """The filters as both searches apply them (``vectorstore.filters``)."""
+        return SearchFilters(
+            published_after=self.published_after, published_before=self.published_before,
+            sources=tuple(self.sources) if self.sources is not None else None,
+        )
 
 
 class HistoryTurn(BaseModel):

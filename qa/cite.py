@@ -20,6 +20,17 @@ class Evidence:
     end: int
     quote: str
     score: float
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, chunk, start: int, end: int, quote: str, score: float) -> Evidence:
+        """A span of ``chunk`` (a stored passage or anything shaped like one), carrying its
+        article's date, outlet and address so every citation can show them."""
+        return cls(chunk.article_id, chunk.title, chunk.chunk_id, start, end, quote, score,
+                   getattr(chunk, "published", None), getattr(chunk, "source", None),
+                   getattr(chunk, "url", None))
 
 
 @dataclass
@@ -41,12 +52,16 @@ class Citation:
     end: int
     chunk_id: str
     score: float
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
 
     def to_json(self) -> dict:
         return {
             "n": self.n, "article_id": self.article_id, "title": self.title,
             "quote": self.quote, "start": self.start, "end": self.end,
             "chunk_id": self.chunk_id, "score": round(self.score, 4),
+            "published": self.published, "source": self.source, "url": self.url,
         }
 
 
@@ -63,7 +78,7 @@ def render(claims: list[Claim]) -> tuple[str, list[Citation]]:
                 numbers[key] = len(citations) + 1
                 citations.append(
                     Citation(numbers[key], ev.article_id, ev.title, ev.quote, ev.start,
-                             ev.end, ev.chunk_id, ev.score)
+                             ev.end, ev.chunk_id, ev.score, ev.published, ev.source, ev.url)
                 )
             if numbers[key] not in marks:
                 marks.append(numbers[key])

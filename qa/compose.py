@@ -18,6 +18,7 @@ import numpy as np
 from qa.cite import Claim, Evidence
 from qa.question import answer_type, entities, on, supplies
 from qa.readers import ABSTAIN_TEXT
+from qa.recency import newest_first
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk
 from vectorstore.embed import Embedder
@@ -84,6 +85,7 @@ class Candidate:
     passage: float = 0.0
     entities: float = 1.0  # share of the question's names its article mentions
     ask: float = 0.0  # idf-weighted coverage of the question's non-name words
+    recency: float = 0.0  # how new its article is, for a question about the latest news
     score: float = 0.0
 
     @property
@@ -91,10 +93,8 @@ class Candidate:
         return self.fit > 0
 
     def evidence(self) -> Evidence:
-        c = self.chunk
         # Report the similarity to the question: bounded and comparable across answers.
-        return Evidence(c.article_id, c.title, c.chunk_id, self.start, self.end, self.text,
-                        self.dense)
+        return Evidence.of(self.chunk, self.start, self.end, self.text, self.dense)
 
 
 class SentenceVectors:
@@ -181,7 +181,8 @@ class ExtractiveAnswerer:
         weights = weights or self.weights
         for cand in cands:
             cand.score = weights.score(cand)
-        return sorted(cands, key=lambda c: c.score, reverse=True)
+        ranked = sorted(cands, key=lambda c: c.score, reverse=True)
+        return newest_first(ranked, weights.follow_ratio)
 
     def answer(self, query: Query, passages: list[Passage]) -> tuple[list[Claim], bool]:
         """Return the claims of the answer and whether the answer abstains."""
@@ -295,8 +296,7 @@ def _same_sentence_in(copies: list[StoredChunk], cand: Candidate) -> list[Eviden
     for chunk in copies:
         for start, end, text in chunk.sentence_texts():
             if jaccard(cand.vocab, set(terms(text))) >= 0.6:
-                found.append(Evidence(chunk.article_id, chunk.title, chunk.chunk_id, start,
-                                      end, text, cand.dense))
+                found.append(Evidence.of(chunk, start, end, text, cand.dense))
                 break
     return found
 

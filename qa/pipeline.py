@@ -21,6 +21,7 @@ from qa.decompose import split_question
 from qa.errors import ModelError
 from qa.readers import ABSTAIN_TEXT, Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
+from qa.recency import mark_newer
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class Pipeline:
             passages = retriever.search(query, self.settings.top_k,
                                         boost=standalone.carried_articles,
                                         filters=request.filters and request.filters.for_search())
-            candidates = scorer.rank(scorer.candidates(query, passages))
+            candidates = scorer.candidates(query, passages)
+            mark_newer(standalone.text, candidates)
+            candidates = scorer.rank(candidates)
             passages = rerank(passages, candidates, scorer.weights)
             found.append((standalone, Part(standalone.text, query, passages, candidates)))
         return ReaderInput(

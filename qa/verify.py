@@ -141,8 +141,7 @@ class Verifier:
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
-        return Support(score, Evidence(chunk.article_id, chunk.title, chunk.chunk_id,
-                                       start, end, quote, score))
+        return Support(score, Evidence.of(chunk, start, end, quote, score))
 
     def check(self, sentences: list[Sentence], chunks: list[ChunkLike]) -> list[Verdict]:
         """Judge each sentence against the passages it cites (``chunks`` in prompt order)."""

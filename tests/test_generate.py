@@ -343,3 +343,28 @@ def test_bad_model_specs_fail_at_startup(settings, tmp_path):
         create_app(settings, answer_model=f"local:{tmp_path / 'nothing.gguf'}")
     with pytest.raises(ConfigError, match="not one of"):
         create_app(settings, answer_model="gpt4")
+
+
+def test_a_dated_article_is_read_with_its_day_and_the_answer_may_say_when(make_app,
+                                                                          openai_stub):
+    """The model sees each sentence's publication day, so an answer that says when is
+    verified, not dropped as an invention; and its citation carries the date and address."""
+    app = make_app()
+    posted = app.test_client().post("/articles", json={
+        "article_id": "herald/rate", "source": "Herald", "published": "2024-06-10",
+        "url": "https://herald.example/rate",
+        "text": "Freedonia raises rates\n\nThe central bank of Freedonia lifted its main "
+                "interest rate to 4.75% on Monday. Economists had expected the move."})
+    assert posted.status_code == 201, posted.get_json()
+
+    def respond(body: dict) -> Reply:
+        n = next(n for n, text in passages(body).items() if "4.75%" in text)
+        assert passages(body)[n].startswith("(10 June 2024) ")
+        return Reply(f"On 10 June 2024 the bank raised its main rate to 4.75% [{n}].")
+
+    openai_stub.responder = respond
+    data = ask(app, "What is the latest main interest rate of the central bank of Freedonia?")
+    assert data["answer"].startswith("On 10 June 2024 the bank raised") and not data["abstained"]
+    cited = data["citations"][0]
+    assert cited["article_id"] == "herald/rate" and cited["published"] == "2024-06-10"
+    assert cited["url"] == "https://herald.example/rate" and cited["source"] == "Herald"

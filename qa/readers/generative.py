@@ -22,6 +22,7 @@ from qa.cite import MARKER, Claim
 from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
+from qa.recency import dated, day_of
 from qa.verify import Verifier, split_answer
 from vectorstore.terms import terms
 
@@ -53,6 +54,18 @@ class Sentence:
     @property
     def title(self) -> str:
         return self.chunk.title
+
+    @property
+    def published(self) -> str | None:
+        return self.chunk.published
+
+    @property
+    def source(self) -> str | None:
+        return self.chunk.source
+
+    @property
+    def url(self) -> str | None:
+        return self.chunk.url
 
     @property
     def sentences(self) -> tuple[tuple[int, int], ...]:
@@ -94,7 +107,8 @@ class GenerativeReader:
         self.prompt = Prompt.load("answer", {"history", "sentences", "question"})
 
     def messages(self, question: ReaderInput, evidence: list[Sentence]):
-        lines = "\n".join(f"[{n}] {s.text}" for n, s in enumerate(evidence, 1))
+        lines = "\n".join(f"[{n}] {dated(s.text, s.published)}"
+                          for n, s in enumerate(evidence, 1))
         return self.prompt.messages(history=_history(question), sentences=lines,
                                     question=question.question)
 
@@ -138,8 +152,10 @@ class GenerativeReader:
                  refusal_p: float | None) -> Reading:
         """Verify the model's answer and decide between it, an abstention and a fallback."""
         refused = _refuses(raw)
-        claims, counts = ([], {}) if refused else self._verified(raw, evidence,
-                                                                 question.question)
+        # The articles' dates were shown with the sentences: saying when is not an invention.
+        given = " ".join([question.question, *filter(None, (day_of(s.published)
+                                                             for s in evidence))])
+        claims, counts = ([], {}) if refused else self._verified(raw, evidence, given)
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
         details = {"draft": raw, "answerability": describe(signals, probability),

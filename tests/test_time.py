@@ -1,0 +1,100 @@
+"""Time in answers: dated feed entries, "the latest" favours the newer one, date filters,
+citations that carry the date, outlet and address (issue 13)."""
+
+from pathlib import Path
+
+import pytest
+
+from qa.recency import asks_latest, day_of, mark_newer, newest_first
+
+ITEM = ("<item><title>{title}</title><guid>{guid}</guid><link>https://herald.example/{guid}"
+        "</link><pubDate>{date}</pubDate><description>{text}</description></item>")
+ITEMS = [
+    {"guid": "rate-jan", "title": "Freedonia bank raises main interest rate",
+     "date": "Mon, 15 Jan 2024 08:00:00 GMT",
+     "text": "The central bank of Freedonia raised its main interest rate to 4% on Monday, "
+             "its highest level in a decade. Savers welcomed the rise."},
+    {"guid": "rate-jun", "title": "Another rise in Freedonia",
+     "date": "Mon, 10 Jun 2024 08:00:00 GMT",
+     "text": "Freedonia's central bank lifted its main rate to 4.75% on Monday. "
+             "Economists had expected the move."},
+]
+QUESTION = "What is the latest main interest rate of the Freedonia central bank?"
+
+
+@pytest.fixture
+def dated_client(real_app, tmp_path: Path):
+    feed = tmp_path / "herald.xml"
+    feed.write_text('<rss version="2.0"><channel><title>Herald</title>'
+                    + "".join(ITEM.format(**i) for i in ITEMS) + "</channel></rss>")
+    service = real_app.extensions["qa"]
+    service.ensure_seeded()
+    report = service.ingestor.ingest_paths([feed])
+    assert report.added and not report.rejected
+    return real_app.test_client()
+
+
+def ask(client, **body) -> dict:
+    response = client.post("/ask", json={"question": QUESTION, **body})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_the_latest_gives_the_newer_figure_with_its_date_and_address(dated_client):
+    data = ask(dated_client)
+    assert "4.75%" in data["answer"] and not data["abstained"]
+    assert " 4% " not in data["answer"]  # the older figure is superseded, not listed
+    assert len(data["citations"]) == 1
+    cited = data["citations"][0]
+    assert cited["article_id"] == "herald/rate-jun"
+    assert cited["published"].startswith("2024-06-10")
+    assert cited["url"] == "https://herald.example/rate-jun" and cited["source"] == "Herald"
+
+
+def test_a_date_filter_between_them_gives_the_older_figure(dated_client):
+    data = ask(dated_client, filters={"published_before": "2024-03-01"})
+    assert "4%" in data["answer"] and "4.75" not in data["answer"]
+    assert {c["article_id"] for c in data["citations"]} == {"herald/rate-jan"}
+    assert all(c["published"].startswith("2024-01-15") for c in data["citations"])
+
+
+def test_without_the_recency_marks_the_older_wording_leads(dated_client, monkeypatch):
+    """The feature is what puts the newer entry first: without it the older article,
+    worded closer to the question, leads the answer (so the test above can fail)."""
+    monkeypatch.setattr("qa.pipeline.mark_newer", lambda question, candidates: None)
+    data = ask(dated_client)
+    assert data["citations"][0]["article_id"] == "herald/rate-jan"
+
+
+def test_latest_words_and_ranks():
+    assert asks_latest("What is the latest rate?") and asks_latest("who currently leads?")
+    assert not asks_latest("What rate did the bank set in January?")
+
+    class Chunk:
+        def __init__(self, published):
+            self.published = published
+
+    class Cand:
+        def __init__(self, published):
+            self.chunk, self.recency = Chunk(published), 0.0
+
+    cands = [Cand("2024-01-15T08:00:00+00:00"), Cand(None), Cand("2024-06-10"),
+             Cand("2024-03-01")]
+    mark_newer("the latest figure?", cands)
+    assert [c.recency for c in cands] == [0.0, 0.0, 1.0, 0.5]
+    fresh = [Cand("2024-01-15"), Cand("2024-06-10")]
+    mark_newer("the figure in january?", fresh)
+    assert [c.recency for c in fresh] == [0.0, 0.0]
+
+    def scored(score, recency):
+        c = Cand(None)
+        c.score, c.recency = score, recency
+        return c
+
+    old, new, mid = scored(0.9, 0.0), scored(0.85, 1.0), scored(0.5, 0.5)
+    assert newest_first([old, new, mid], 0.8) == [new]  # close to the best: newest leads
+    old, new = scored(0.9, 0.0), scored(0.6, 1.0)
+    assert newest_first([old, new], 0.8) == [old, new]  # a clearly better sentence wins
+    undated = [scored(0.9, 0.0), scored(0.8, 0.0)]
+    assert newest_first(undated, 0.8) == undated
+    assert day_of("2024-06-10T08:00:00+00:00") == "10 June 2024" and day_of(None) is None

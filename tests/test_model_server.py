@@ -5,7 +5,6 @@ answers extractively with ``degraded: true`` (issue 15, item 4)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 import requests

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,18 +97,25 @@ class Ingestor:
         """Ingest files and folders (``load.iter_sources``); articles gone from a replacing
         source are removed."""
         started = time.perf_counter()
-        articles: list[Article] = []
         rejected: list[Rejected] = []
         replace: set[str] = set()
-        for source in iter_sources(paths):
-            before = len(rejected)
-            for item in source.items:
-                (articles if isinstance(item, Article) else rejected).append(item)
-            # A record that could not be read this time may be a stored article: a source
-            # with one removes nothing this run, rather than delete what it could not read.
-            if source.replaces and len(rejected) == before:
-                replace.add(source.origin)
-        report = self.ingest(articles, replace_sources=replace, progress=progress)
+
+        def articles() -> Iterator[Article]:
+            # Streamed: a 10 MB feed or CSV is never held whole, only its ids.
+            for source in iter_sources(paths):
+                before = len(rejected)
+                for item in source.items:
+                    if isinstance(item, Article):
+                        yield item
+                    else:
+                        rejected.append(item)
+                # A record that could not be read this time may be a stored article: a
+                # source with one removes nothing this run, rather than delete what it
+                # could not read.
+                if source.replaces and len(rejected) == before:
+                    replace.add(source.origin)
+
+        report = self.ingest(articles(), replace_sources=replace, progress=progress)
         report.rejected = rejected
         report.seconds = time.perf_counter() - started
         return report
@@ -121,24 +129,25 @@ class Ingestor:
     ) -> IngestReport:
         """Store ``articles``; delete stored articles of ``replace_sources`` not among them.
 
-        ``rewrite`` names articles to store again even if unchanged (a repair)."""
+        ``replace_sources`` is read once ``articles`` is consumed, so a caller streaming
+        them can fill it as it goes. ``rewrite`` names articles to store again even if
+        unchanged (a repair)."""
         started = time.perf_counter()
         report = IngestReport()
-        seen: dict[str, set[str]] = {origin: set() for origin in replace_sources}
+        seen: dict[str, set[str]] = defaultdict(set)
         pipeline = _Pipeline(self, report, progress)
         try:
             for group in _groups(articles, PLAN_ARTICLES):
                 report.articles += len(group)
                 for article in group:
                     report.cleaned += [(article.article_id, note) for note in article.notes]
-                    if article.origin in seen:
-                        seen[article.origin].add(article.article_id)
+                    seen[article.origin].add(article.article_id)
                 for work in self._plan(group, report, rewrite):
                     pipeline.add(work)
             pipeline.finish()
         finally:
             pipeline.close()
-        self._remove(seen, report)
+        self._remove({origin: seen[origin] for origin in replace_sources}, report)
         report.seconds = time.perf_counter() - started
         return report
 

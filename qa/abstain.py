@@ -32,6 +32,7 @@ class Signals:
     passage_similarity: float  # the best passage's similarity to the question
     sentence_score: float  # the sentence scorer's best score (extractive answerability)
     extractive_abstains: float  # 1 when the extractive reader would abstain
+    agrees: float = 0.0  # 1 when the model cites a sentence the extractive reader chose
 
     @classmethod
     def names(cls) -> list[str]:

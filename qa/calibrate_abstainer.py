@@ -91,6 +91,7 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
                 "model_correct": bool(said) and correct(said, fx.answers),
                 "extractive_abstains": extractive.abstained,
                 "extractive_correct": not extractive.abstained and correct(ext_said, fx.answers),
+                "extractive_answer": ext_said,
                 "seconds": round(time.perf_counter() - started, 2),
             })
             print(f"{fx.id:40} {rows[-1]['model_correct']!s:5} {said[:80]!r}", file=sys.stderr)

@@ -125,6 +125,10 @@ def score(fx: Fixture, response: dict, seconds: float, text_of) -> dict:
         "correct": (not response["abstained"] and correct(response["answer"], fx.answers))
         if fx.answerable
         else response["abstained"],
+        # Over answerable questions answered with a citation: is the first one the article
+        # that holds the answer?
+        "top_citation": (response["citations"][0]["article_id"] in fx.sources)
+        if fx.answerable and response["citations"] and not response["abstained"] else None,
         "citations_valid": not problems,
         "citation_problems": problems,
         "support": support(response["answer"], response["citations"]),
@@ -253,6 +257,8 @@ def summarize(rows: list[dict]) -> dict:
         "answer_correct": _mean(r["correct"] for r in answerable),
         "abstention_recall": _mean(r["abstained"] for r in unanswerable),
         "false_refusal_rate": _mean(r["abstained"] for r in answerable),
+        "top_citation": _mean(r.get("top_citation") for r in answerable
+                              if r.get("top_citation") is not None),
         "citation_validity": _mean(r["citations_valid"] for r in rows),
         "citation_support": _mean(r["support"] for r in rows),
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
@@ -350,7 +356,7 @@ def thresholds_for(thresholds: dict, stem: str) -> dict:
 def summary_table(results: dict[str, dict]) -> str:
     """One line per fixture file: the figures a maintainer compares run to run."""
     keys = ["questions", "hit@1", "hit@5", "answer_correct", "abstention_recall",
-            "false_refusal_rate", "citation_validity", "latency_p50_ms", "latency_p95_ms",
+            "false_refusal_rate", "top_citation", "citation_validity", "latency_p50_ms", "latency_p95_ms",
             "first_token_p50_ms", "degraded_rate"]
     lines = ["| fixtures | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for stem, summary in results.items():

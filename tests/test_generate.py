@@ -368,3 +368,22 @@ def test_a_dated_article_is_read_with_its_day_and_the_answer_may_say_when(make_a
     cited = data["citations"][0]
     assert cited["article_id"] == "herald/rate" and cited["published"] == "2024-06-10"
     assert cited["url"] == "https://herald.example/rate" and cited["source"] == "Herald"
+
+
+def test_a_chat_api_gets_the_prefill_at_the_end_of_the_question():
+    """A chat API cannot open the assistant's turn, so the prefill ends the user message
+    (without it llama.cpp's own server made the local model refuse answerable questions)."""
+    seen = []
+
+    class Capture:
+        def stream(self, messages):
+            seen.append(messages)
+            yield "8 million [1]."
+
+    chat = StreamingChat("capture", Capture())
+    messages = [("system", "rules"), ("human", "Sentences: ...\nQuestion: how many?")]
+    assert "".join(chat.generate(messages, deadline=time.monotonic() + 5,
+                                 prefill="Answer:")) == "8 million [1]."
+    assert seen[-1][-1] == ("human", "Sentences: ...\nQuestion: how many?\nAnswer:")
+    "".join(chat.generate(messages, deadline=time.monotonic() + 5))
+    assert seen[-1] == messages

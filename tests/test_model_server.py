@@ -15,7 +15,7 @@ from tests.servers import ROOT, app_env, free_port, spawn, start_app, stop, wait
 pytestmark = pytest.mark.slow
 
 MODEL = ROOT / Settings().local_model_path
-QUESTION = "How many drones can Ukraine produce each year?"
+QUESTION = "How much does Ukraine plan to invest per year in its own weapons production?"
 
 
 @pytest.fixture
@@ -46,13 +46,13 @@ def test_two_workers_share_one_model_server_and_degrade_when_it_dies(tmp_path, m
             base = f"http://127.0.0.1:{env['QA_PORT']}"
             data = requests.post(f"{base}/ask", json={"question": QUESTION}, timeout=180).json()
             assert data["model"] == "openai:local" and data["degraded"] is False, data
-            assert "8 million" in data["answer"] and data["citations"], data
+            assert "50 billion" in data["answer"] and data["citations"], data
         stop(server)
         base = f"http://127.0.0.1:{envs[0]['QA_PORT']}"
         response = requests.post(f"{base}/ask", json={"question": QUESTION}, timeout=60)
         data = response.json()
         assert response.status_code == 200 and data["degraded"] is True, data
-        assert data["fallback"] == "model_error" and "8 million" in data["answer"]
+        assert data["fallback"] == "model_error" and "50 billion" in data["answer"]
     finally:
         logs = "".join(stop(w) for w in workers)
     assert "Traceback" not in logs

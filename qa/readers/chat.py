@@ -55,9 +55,10 @@ def text_of(result: Any) -> str:
 class StreamingChat:
     """Adapt a LangChain-shaped chat model to the reader's ``generate`` seam.
 
-    Chat APIs cannot open the assistant's turn for the model, so ``prefill`` is not sent
-    (the reader's parser accepts an answer with or without it) and no first-token
-    probabilities are known.
+    Chat APIs cannot open the assistant's turn for the model, so ``prefill`` ends the last
+    user message instead (the few-shot prompt's answers follow it; without it a small model
+    served by llama.cpp refused every question), the reader's parser accepts an answer
+    with or without it, and no first-token probabilities are known.
     """
 
     def __init__(self, name: str, model: ChatModel):
@@ -69,6 +70,9 @@ class StreamingChat:
                  cancel: threading.Event | None = None):
         from qa.readers.llama import Generation
 
+        if prefill and messages and openai_role(messages[-1][0]) == "user":
+            role, text = messages[-1]
+            messages = [*messages[:-1], (role, f"{text.rstrip()}\n{prefill}")]
         return Generation(stream_within(lambda: self.model.stream(messages), deadline, cancel))
 
     def invoke(self, messages: list[Message], deadline: float) -> str:

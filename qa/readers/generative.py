@@ -204,7 +204,13 @@ class GenerativeReader:
         passages = [p for part in question.parts for p in part.passages]
         asked = set(terms(question.question))
         said = set(terms(" ".join(c.text for c in claims)))
-        abstains = self.extractive.answer(question).abstained if self.extractive else False
+        extractive = self.extractive.answer(question) if self.extractive else None
+        abstains = extractive is not None and extractive.abstained
+        # Two readers that pick the same sentence by different means are rarely both wrong.
+        chosen = [] if extractive is None or abstains else [
+            e for c in extractive.claims for e in c.evidence]
+        agrees = any(e.article_id == x.article_id and e.start < x.end and x.start < e.end
+                     for e in supported for x in chosen)
         return Signals(
             refusal=float(refused) if refusal_p is None else refusal_p,
             refused=float(refused),
@@ -217,6 +223,7 @@ class GenerativeReader:
             passage_similarity=max((p.dense for p in passages), default=0.0),
             sentence_score=max(s.score for s in evidence),
             extractive_abstains=float(abstains),
+            agrees=float(agrees),
         )
 
 

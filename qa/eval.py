@@ -356,8 +356,8 @@ def thresholds_for(thresholds: dict, stem: str) -> dict:
 def summary_table(results: dict[str, dict]) -> str:
     """One line per fixture file: the figures a maintainer compares run to run."""
     keys = ["questions", "hit@1", "hit@5", "answer_correct", "abstention_recall",
-            "false_refusal_rate", "top_citation", "citation_validity", "latency_p50_ms", "latency_p95_ms",
-            "first_token_p50_ms", "degraded_rate"]
+            "false_refusal_rate", "top_citation", "citation_validity", "latency_p50_ms",
+            "latency_p95_ms", "first_token_p50_ms", "degraded_rate"]
     lines = ["| fixtures | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for stem, summary in results.items():
         lines.append(f"| {stem} | " + " | ".join(str(summary.get(k)) for k in keys) + " |")

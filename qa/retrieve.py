@@ -23,6 +23,10 @@ __all__ = ["Filters", "Passage", "Query", "Retriever", "group_copies"]
 RRF_K = 60
 # Chunks of two articles sharing this much of their vocabulary tell the same story.
 DUPLICATE_JACCARD = 0.5
+# BM25's best hits always reach the reader: a rare name matched by one article only can
+# otherwise drown, under reciprocal-rank fusion, in many near-identical articles that
+# match the question's common words in both searches.
+KEYWORD_FLOOR = 2
 
 
 @dataclass
@@ -116,6 +120,8 @@ class Retriever:
                 if hit.article_id in boost:
                     fused[hit.chunk_id] += 1.0 / (RRF_K + 1)
         ranked = sorted(fused, key=fused.get, reverse=True)[: k * 3]
+        floor = [cid for cid, _ in keyword[:KEYWORD_FLOOR]]
+        ranked += [cid for cid in floor if cid not in ranked]
         chunks = docs.chunks(ranked)
         gone = self.corpus.stale({c.article_id: cached[c.article_id] for c in chunks.values()
                                   if c.article_id in cached})
@@ -132,18 +138,24 @@ class Retriever:
             Passage(chunks[cid], fused[cid], similarity.get(cid, 0.0), bm25.get(cid, 0.0))
             for cid in ranked
         ]
-        return group_copies(passages)[:k]
+        passages = group_copies(passages, set(query.terms))
+        late = [p for p in passages[k:] if p.chunk_id in floor]
+        return passages[: k - len(late)] + late
 
 
-def group_copies(passages: list[Passage]) -> list[Passage]:
-    """Fold a passage into a better-ranked one from another article that tells the same story."""
+def group_copies(passages: list[Passage], asked: set[str] = frozenset()) -> list[Passage]:
+    """Fold a passage into a better-ranked one from another article that tells the same story.
+
+    A passage holding a term of the question that the better-ranked one lacks is not a
+    copy for this question: two reports cut from one template ("the X bridge carries N
+    cars") differ exactly where the question points."""
     kept: list[tuple[Passage, set[str]]] = []
     for passage in passages:
         vocab = set(terms(passage.chunk.text))
         for leader, leader_vocab in kept:
-            if leader.article_id != passage.article_id and jaccard(vocab, leader_vocab) >= (
-                DUPLICATE_JACCARD
-            ):
+            if (leader.article_id != passage.article_id
+                    and jaccard(vocab, leader_vocab) >= DUPLICATE_JACCARD
+                    and not (vocab - leader_vocab) & asked):
                 leader.copies.append(passage.chunk)
                 break
         else:

@@ -56,3 +56,25 @@ def test_a_country_and_its_demonym_are_one_search_term(service):
     hits = service.docs.search(terms("Denmark's prime minister Frederiksen"), 5)
     assert hits and any("Danish Prime Minister" in c.text
                         for c in service.docs.chunks([cid for cid, _ in hits]).values())
+
+
+def test_reports_from_one_template_are_not_copies_for_a_question_naming_one():
+    """The same story told twice is folded into one passage, but two reports that differ
+    only where the question points (a name, a figure) stay apart (found by bench.stress:
+    "the <token> bridge carries N cars" articles cited each other's figures)."""
+    from qa.retrieve import Passage, group_copies
+    from vectorstore.docstore import StoredChunk
+
+    def passage(article_id: str, name: str) -> Passage:
+        text = (f"The {name} bridge opened on Monday. Engineers said the {name} bridge "
+                "carries 4,000 cars a day across the river.")
+        return Passage(StoredChunk(f"{article_id}:0", article_id, "Bridge", 0, len(text),
+                                   text, ((0, len(text)),)), 1.0)
+
+    same_story = [passage("a", "harbour"), passage("b", "harbour")]
+    assert [p.article_id for p in group_copies(same_story, set(terms("harbour bridge")))] \
+        == ["a"]
+    template = [passage("a", "qxalpha"), passage("b", "qxbravo")]
+    kept = group_copies(template, set(terms("how many cars cross the qxbravo bridge?")))
+    assert [p.article_id for p in kept] == ["a", "b"] and not kept[0].copies
+    assert [p.article_id for p in group_copies(template)] == ["a"]  # no question: one story

@@ -17,24 +17,23 @@ children, read from ``/proc`` before it stops.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 import requests
 
+from bench.report import emit
 from bench.scale import ensure_large_index
 from qa.settings import Settings
 from tests.servers import (
     ROOT,
     app_env,
     free_port,
-    spawn,
     start_app,
     start_chroma,
+    start_model_server,
     stop,
-    wait_until,
 )
 
 QUESTIONS = [
@@ -74,25 +73,24 @@ def ask_all(port: str) -> list[float]:
     return seconds
 
 
-def measure(data: Path, work: Path) -> dict:
-    result = {}
-    env = app_env(data, ROOT / "seeds", free_port(), QA_ANSWER_MODEL="local")
-    worker = start_app(env, module="app.py", timeout=600)
+def serve_and_ask(env: dict, name: str, timeout: float) -> dict:
+    """Start ``python app.py`` with ``env``, ask the questions, return times and peak RSS."""
+    worker = start_app(env, module="app.py", timeout=timeout)
     try:
-        result["embedded_with_model_s"] = ask_all(env["QA_PORT"])
-        result["embedded_with_model_mib"] = round(peak_rss(worker.pid) / MIB)
+        return {f"{name}_s": ask_all(env["QA_PORT"]),
+                f"{name}_mib": round(peak_rss(worker.pid) / MIB)}
     finally:
         stop(worker)
+
+
+def measure(data: Path, work: Path) -> dict:
+    result = serve_and_ask(app_env(data, ROOT / "seeds", free_port(), QA_ANSWER_MODEL="local"),
+                           "embedded_with_model", 600)
     chroma, port = start_chroma(data / "chroma", timeout=300)
     try:
-        env = app_env(work / "worker", ROOT / "seeds", free_port(),
-                      QA_CHROMA_HOST="127.0.0.1", QA_CHROMA_PORT=str(port))
-        worker = start_app(env, module="app.py", timeout=900)
-        try:
-            result["server_mode_worker_s"] = ask_all(env["QA_PORT"])
-            result["server_mode_worker_mib"] = round(peak_rss(worker.pid) / MIB)
-        finally:
-            stop(worker)
+        result |= serve_and_ask(app_env(work / "worker", ROOT / "seeds", free_port(),
+                                        QA_CHROMA_HOST="127.0.0.1", QA_CHROMA_PORT=str(port)),
+                                "server_mode_worker", 900)
         result["chroma_server_mib"] = round(peak_rss(chroma.pid) / MIB)
     finally:
         stop(chroma)
@@ -101,15 +99,10 @@ def measure(data: Path, work: Path) -> dict:
 
 
 def model_server_rss() -> int:
-    settings, port = Settings(), free_port()
-    server = spawn([sys.executable, "-m", "llama_cpp.server", "--model",
-                    str(ROOT / settings.local_model_path), "--host", "127.0.0.1", "--port",
-                    str(port), "--n_ctx", str(settings.local_context), "--n_threads",
-                    str(settings.local_threads), "--model_alias", "local"], {})
-    url = f"http://127.0.0.1:{port}/v1"
+    settings = Settings()
+    server, url = start_model_server(ROOT / settings.local_model_path, settings.local_threads,
+                                     settings.local_context)
     try:
-        wait_until(lambda: requests.get(f"{url}/models", timeout=2).ok, server, 120,
-                   "llama_cpp.server")
         requests.post(f"{url}/chat/completions", timeout=120, json={
             "model": "local", "max_tokens": 16, "temperature": 0,
             "messages": [{"role": "user", "content": QUESTIONS[0]}]}).raise_for_status()
@@ -129,10 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                                         log=lambda m: print(m, file=sys.stderr))
     with tempfile.TemporaryDirectory(prefix="bench-footprint-") as work:
         result = {"passages": manifest.get("passages"), **measure(data, Path(work))}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(result, args.out)
     return 0
 
 

@@ -17,7 +17,6 @@ a folder (default: the haystack) into a fresh one first. Then, with ``python app
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sqlite3
 import statistics
@@ -30,6 +29,7 @@ import requests
 
 from bench.ingest import load_fixtures
 from bench.latency import ask_fixtures, peak_rss_mb, percentile
+from bench.report import emit
 from tests.servers import ROOT, app_env, free_port, spawn, start_chroma, stop, wait_until
 
 
@@ -140,10 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(data, work, args.starts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(result, args.out)
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 TARGETS = {
     "ingest_vs_baseline": ("first ingest vs LangChain tutorial ingest", ">=", 3.0, "x"),
     "csv_ingest_vs_baseline": ("first ingest from the BBC CSV vs LangChain tutorial", ">=",
@@ -122,3 +125,11 @@ def markdown(results: dict) -> str:
         )
     lines += ["", f"Total benchmark time: {results['seconds']:.0f} s.", ""]
     return "\n".join(lines)
+
+
+def emit(result: dict, out: Path | None) -> None:
+    """Print a benchmark's result as JSON, and write it to ``out`` when given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out:
+        out.write_text(text)

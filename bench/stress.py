@@ -15,7 +15,6 @@ articles are whole or gone; ``flask --app app check`` passes. Exit status 1 on a
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import string
 import subprocess
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import requests
 
+from bench.report import emit
 from tests.servers import BIN, ROOT, app_env, free_port, start_app, start_chroma, stop
 
 HOT = [f"hot/{i}" for i in range(4)]  # every writer writes these
@@ -238,10 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="stress-") as work:
         result = run(args.duration, args.workers, args.writers, args.app, Path(work))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(result, args.out)
     return 0 if result["ok"] else 1
 
 

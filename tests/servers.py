@@ -95,6 +95,21 @@ def start_chroma(path: Path, timeout: float = 60,
     return proc, port
 
 
+def start_model_server(model: Path, threads: int, context: int = 4096,
+                       timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    """Run llama.cpp's OpenAI-compatible server (``python -m llama_cpp.server``) on a free
+    loopback port, serving ``model`` as ``local``; return it and its ``/v1`` address."""
+    port = free_port()
+    proc = spawn([sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(context),
+                  "--n_threads", str(threads), "--model_alias", "local"],
+                 {"PATH": "/usr/bin:/bin"})
+    url = f"http://127.0.0.1:{port}/v1"
+    wait_until(lambda: requests.get(f"{url}/models", timeout=2).ok, proc, timeout,
+               "llama_cpp.server")
+    return proc, url
+
+
 def stop(proc: subprocess.Popen, timeout: float = 15) -> str:
     """Stop a process we started (SIGTERM, then SIGKILL) and return its output."""
     if proc.poll() is None:

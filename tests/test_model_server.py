@@ -4,13 +4,11 @@ answers extractively with ``degraded: true`` (issue 15, item 4)."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import requests
 
 from qa.settings import Settings
-from tests.servers import ROOT, app_env, free_port, spawn, start_app, stop, wait_until
+from tests.servers import ROOT, app_env, free_port, start_app, start_model_server, stop
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +20,7 @@ QUESTION = "How much does Ukraine plan to invest per year in its own weapons pro
 def model_server():
     if not MODEL.exists():
         pytest.skip(f"{MODEL} is not installed (make model)")
-    port = free_port()
-    proc = spawn([sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL),
-                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-                  "--n_threads", str(Settings().local_threads), "--model_alias", "local"],
-                 {"PATH": "/usr/bin:/bin"})
-    url = f"http://127.0.0.1:{port}/v1"
-    wait_until(lambda: requests.get(f"{url}/models", timeout=2).ok, proc, 120,
-               "llama_cpp.server")
+    proc, url = start_model_server(MODEL, Settings().local_threads)
     yield proc, url
     stop(proc)
 

@@ -21,10 +21,9 @@ def item(guid: str, text: str, date: str = "Mon, 15 Jan 2024 08:00:00 GMT") -> d
 
 def stored(ingestor) -> dict[str, str]:
     """article_id -> origin, of the current stored version of each article in Chroma"""
-    latest: dict = {}
-    for version in ingestor.corpus.records.scan():
-        if version.article_id not in latest or version.stamp > latest[version.article_id].stamp:
-            latest[version.article_id] = version
+    from vectorstore.sync import _latest  # what every worker takes for current
+
+    latest = _latest(ingestor.corpus.records.scan())
     return {aid: v.origin for aid, v in latest.items() if not v.deleted}
 
 

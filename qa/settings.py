@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     evidence_sentences: int = Field(
         6, ge=1, le=20, description="sentences a generative model reads per question"
     )
+    evidence_words: int = Field(
+        0, ge=0, description="longest evidence sentence a generative model reads, in words: "
+        "a longer one is cut to the window around the question's words (0: never cut)",
+    )
     local_model_path: Path = Field(
         Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
         description="the GGUF file of QA_ANSWER_MODEL=local (make setup installs it)",

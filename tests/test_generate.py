@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -14,7 +16,7 @@ from qa.cite import citation_problems
 from qa.errors import ConfigError
 from qa.prompt import Prompt
 from qa.readers.chat import StreamingChat
-from qa.readers.generative import GenerativeReader
+from qa.readers.generative import GenerativeReader, _could_refuse, window, with_context
 from qa.settings import Settings
 from tests.openai_stub import (
     OpenAIStub,
@@ -25,6 +27,7 @@ from tests.openai_stub import (
     system_text,
     user_text,
 )
+from vectorstore.terms import terms
 
 QUESTION = "What is the PURL programme designed to do?"
 # Fakes of the calibrated abstainer: these tests are about the plumbing, not the weights.
@@ -387,3 +390,46 @@ def test_a_chat_api_gets_the_prefill_at_the_end_of_the_question():
     assert seen[-1][-1] == ("human", "Sentences: ...\nQuestion: how many?\nAnswer:")
     "".join(chat.generate(messages, deadline=time.monotonic() + 5))
     assert seen[-1] == messages
+
+
+def test_a_long_evidence_sentence_is_cut_to_the_words_around_the_question():
+    text = ("the club said on monday that the striker who joined from city last year had "
+            "signed a new three-year deal worth forty thousand pounds a week after long talks")
+    start, end = window(text, frozenset(terms("how many pounds a week is his deal worth")), 10)
+    cut = text[start:end]
+    assert len(cut.split()) == 10 and "deal worth forty thousand pounds a week" in cut
+    assert text.find(cut) == start  # an exact span: the quote and its offsets stay true
+    assert window(text, frozenset(terms("deal")), 0) == (0, len(text))
+    assert window("a short one", frozenset(), 10) == (0, len("a short one"))
+
+
+def test_cut_evidence_still_cites_exact_quotes(make_app, openai_stub):
+    openai_stub.responder = cite_first()
+    app = make_app(evidence_words=8)
+    ask(app)  # which checks every citation's quote against its article
+    assert all(len(s.split()) <= 8 for s in passages(openai_stub.requests[-1]).values())
+
+
+@dataclass
+class _Sent:
+    chunk: object
+    start: int
+    end: int
+
+
+def test_the_sentence_after_each_best_one_comes_right_after_it():
+    a, b = SimpleNamespace(chunk_id="a"), SimpleNamespace(chunk_id="b")
+    a0, a1, a2, b0, b1 = _Sent(a, 0, 10), _Sent(a, 11, 20), _Sent(a, 21, 30), \
+        _Sent(b, 0, 10), _Sent(b, 11, 20)
+    # Ranked by the scorer: the answer (a1) follows the best sentence but ranks last.
+    assert with_context([a0, b1, b0, a2, a1], best=1) == [a0, a1, b1, b0, a2]
+    assert with_context([a0, b0, a1], best=2) == [a0, a1, b0]
+    assert with_context([a2, b0], best=2) == [a2, b0]  # nothing follows a2 or b0 here
+
+
+@pytest.mark.parametrize(("draft", "held"), [
+    ("", True), ("NOT", True), (" NOT FO", True), ("NOT FOUND", True), ("No", True),
+    ("No, he", False), ("Five", False), ("He signed", False),
+])
+def test_the_draft_is_held_back_only_while_it_may_be_the_refusal(draft, held):
+    assert _could_refuse(draft) is held

@@ -29,6 +29,8 @@ from vectorstore.terms import terms
 REFUSAL = "NOT FOUND"
 PREFILL = "Answer:"
 MAX_HISTORY_CHARS = 300
+# The best sentences that bring the one after them along (qa/readers/generative.with_context).
+CONTEXT_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,10 @@ class Sentence:
         return ((self.start, self.end),)
 
 
-def select(question: ReaderInput, count: int) -> list[Sentence]:
-    """The ``count`` best distinct sentences, taken from every part of the question in turn."""
-    ranked = [part.candidates for part in question.parts]
+def select(question: ReaderInput, count: int, words: int = 0) -> list[Sentence]:
+    """The ``count`` best distinct sentences, taken from every part of the question in turn,
+    each cut to at most ``words`` words around the question's terms (0: whole)."""
+    ranked = [with_context(part.candidates) for part in question.parts]
     chosen: list[Sentence] = []
     seen: set[str] = set()
     for depth in range(max((len(r) for r in ranked), default=0)):
@@ -83,9 +86,51 @@ def select(question: ReaderInput, count: int) -> list[Sentence]:
                 c = candidates[depth]
                 if c.text not in seen:
                     seen.add(c.text)
-                    chosen.append(Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.coverage,
-                                           c.score))
+                    start, end = window(c.text, c.covered, words)
+                    chosen.append(Sentence(c.chunk, c.start + start, c.start + end,
+                                           c.text[start:end], c.dense, c.coverage, c.score))
     return chosen
+
+
+def with_context(ranked: list, best: int = CONTEXT_AFTER) -> list:
+    """``ranked`` with the sentence that follows each of the ``best`` first ones right after
+    it: an answer is often in the next sentence ("he was part of a 19-strong panel")."""
+    following = {}
+    for c in ranked:
+        following.setdefault(c.chunk.chunk_id, []).append(c)
+    out: list = []
+    for c in ranked[:best]:
+        after = [x for x in following[c.chunk.chunk_id] if x.start >= c.end]
+        for x in (c, min(after, key=lambda x: x.start, default=None)):
+            if x is not None and x not in out:
+                out.append(x)
+    return out + [c for c in ranked if c not in out]
+
+
+WORD = re.compile(r"\S+")
+
+
+def window(text: str, covered: frozenset[str], words: int) -> tuple[int, int]:
+    """The character span of the ``words``-word stretch of ``text`` holding most of the
+    question's terms, centred on them; the whole text when it is short enough.
+
+    Prompt evaluation is most of a small model's time to first token, and a run-on
+    sentence (common in scraped or punctuation-stripped news) is mostly beside the point.
+    """
+    spans = [m.span() for m in WORD.finditer(text)]
+    if not words or len(spans) <= words:
+        return 0, len(text)
+    hits = [bool(covered & set(terms(text[a:b]))) for a, b in spans]
+    where = [i for i, hit in enumerate(hits) if hit]
+
+    def merit(first: int) -> tuple[int, float]:
+        inside = [i for i in where if first <= i < first + words]
+        held = set().union(*(terms(text[spans[i][0]:spans[i][1]]) for i in inside)) & covered
+        middle = sum(inside) / len(inside) if inside else (len(spans) - 1) / 2
+        return len(held), -abs(middle - (first + (words - 1) / 2))
+
+    first = max(range(len(spans) - words + 1), key=merit)
+    return spans[first][0], spans[first + words - 1][1]
 
 
 class GenerativeReader:
@@ -93,7 +138,7 @@ class GenerativeReader:
     signals say the articles do not answer."""
 
     def __init__(self, model, verifier: Verifier, abstainer: Abstainer, sentences: int = 6,
-                 policy: str = "drop", extractive=None, queue: int = 2):
+                 policy: str = "drop", extractive=None, queue: int = 2, words: int = 0):
         self.model = model
         # One model call runs and ``queue`` wait; more are answered extractively at once
         # (model_busy) rather than holding a thread for tens of seconds.
@@ -103,18 +148,21 @@ class GenerativeReader:
         self.verifier = verifier
         self.abstainer = abstainer
         self.sentences = sentences
+        self.words = words
         self.policy = policy
         self.prompt = Prompt.load("answer", {"history", "sentences", "question"})
 
     def messages(self, question: ReaderInput, evidence: list[Sentence]):
-        lines = "\n".join(f"[{n}] {dated(s.text, s.published)}"
+        # Runs of spaces (stripped punctuation, scraped layout) are ~6 % of a news text's
+        # tokens and say nothing to the model; the quotes keep the article's own text.
+        lines = "\n".join(f"[{n}] {dated(' '.join(s.text.split()), s.published)}"
                           for n, s in enumerate(evidence, 1))
         return self.prompt.messages(history=_history(question), sentences=lines,
                                     question=question.question)
 
     def read(self, question: ReaderInput, *, deadline: float,
              stream: bool = False) -> Generator[str, None, Reading]:
-        evidence = select(question, self.sentences)
+        evidence = select(question, self.sentences, self.words)
         if not evidence:
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True)
         if not self._slots.acquire(blocking=False):
@@ -138,8 +186,8 @@ class GenerativeReader:
             for piece in generation:
                 pieces.append(piece)
                 text = "".join(pieces).lstrip()
-                # Hold the draft back until it is clearly not the refusal.
-                if stream and len(text) >= len(REFUSAL) and not _refuses(text):
+                # Hold the draft back only while it could still be the refusal.
+                if stream and not _could_refuse(text):
                     yield text[shown:]
                     shown = len(text)
         finally:
@@ -243,6 +291,12 @@ def _refuses(text: str) -> bool:
     return head.startswith("NOTFOUND")
 
 
+def _could_refuse(text: str) -> bool:
+    """Whether ``text`` may still grow into the refusal: its letters so far begin it."""
+    head = re.sub(r"[^A-Z]", "", text.upper())
+    return REFUSAL.replace(" ", "").startswith(head) or _refuses(text)
+
+
 def _strip_prefill(text: str) -> str:
     text = text.strip()
     return text[len(PREFILL):].strip() if text.startswith(PREFILL) else text
@@ -326,5 +380,6 @@ class LazyModel:
 
 def _reader(model, settings, parts) -> GenerativeReader:
     return GenerativeReader(model, parts.verifier, Abstainer.load(),
-                            sentences=settings.evidence_sentences, policy=settings.unverified,
+                            sentences=settings.evidence_sentences, words=settings.evidence_words,
+                            policy=settings.unverified,
                             extractive=parts.extractive, queue=settings.model_queue)

@@ -25,7 +25,8 @@ from qa.readers.chat import Message, as_model_error, openai_role
 
 log = logging.getLogger(__name__)
 # Prompt tokens evaluated per llama_decode call: the deadline is checked between calls.
-EVAL_CHUNK = 128
+# 256 is ~5 % faster than 128 on two cores and still checks the deadline every ~1.7 s.
+EVAL_CHUNK = 256
 
 
 @dataclass
@@ -52,7 +53,7 @@ class LlamaCppModel:
         self.name = name or f"local:{path.name}"
         self.max_tokens = max_tokens
         self.llm = Llama(str(path), n_ctx=context, n_threads=threads, n_threads_batch=threads,
-                         n_batch=512, verbose=False)
+                         n_batch=512, flash_attn=True, verbose=False)
         self._vocab = self.llm.n_vocab()
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -16,7 +14,7 @@ from qa.cite import citation_problems
 from qa.errors import ConfigError
 from qa.prompt import Prompt
 from qa.readers.chat import StreamingChat
-from qa.readers.generative import GenerativeReader, _could_refuse, window, with_context
+from qa.readers.generative import GenerativeReader, _could_refuse, window
 from qa.settings import Settings
 from tests.openai_stub import (
     OpenAIStub,
@@ -408,23 +406,6 @@ def test_cut_evidence_still_cites_exact_quotes(make_app, openai_stub):
     app = make_app(evidence_words=8)
     ask(app)  # which checks every citation's quote against its article
     assert all(len(s.split()) <= 8 for s in passages(openai_stub.requests[-1]).values())
-
-
-@dataclass
-class _Sent:
-    chunk: object
-    start: int
-    end: int
-
-
-def test_the_sentence_after_each_best_one_comes_right_after_it():
-    a, b = SimpleNamespace(chunk_id="a"), SimpleNamespace(chunk_id="b")
-    a0, a1, a2, b0, b1 = _Sent(a, 0, 10), _Sent(a, 11, 20), _Sent(a, 21, 30), \
-        _Sent(b, 0, 10), _Sent(b, 11, 20)
-    # Ranked by the scorer: the answer (a1) follows the best sentence but ranks last.
-    assert with_context([a0, b1, b0, a2, a1], best=1) == [a0, a1, b1, b0, a2]
-    assert with_context([a0, b0, a1], best=2) == [a0, a1, b0]
-    assert with_context([a2, b0], best=2) == [a2, b0]  # nothing follows a2 or b0 here
 
 
 @pytest.mark.parametrize(("draft", "held"), [

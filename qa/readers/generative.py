@@ -29,8 +29,6 @@ from vectorstore.terms import terms
 REFUSAL = "NOT FOUND"
 PREFILL = "Answer:"
 MAX_HISTORY_CHARS = 300
-# The best sentences that bring the one after them along (qa/readers/generative.with_context).
-CONTEXT_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ class Sentence:
 def select(question: ReaderInput, count: int, words: int = 0) -> list[Sentence]:
     """The ``count`` best distinct sentences, taken from every part of the question in turn,
     each cut to at most ``words`` words around the question's terms (0: whole)."""
-    ranked = [with_context(part.candidates) for part in question.parts]
+    ranked = [part.candidates for part in question.parts]
     chosen: list[Sentence] = []
     seen: set[str] = set()
     for depth in range(max((len(r) for r in ranked), default=0)):
@@ -90,21 +88,6 @@ def select(question: ReaderInput, count: int, words: int = 0) -> list[Sentence]:
                     chosen.append(Sentence(c.chunk, c.start + start, c.start + end,
                                            c.text[start:end], c.dense, c.coverage, c.score))
     return chosen
-
-
-def with_context(ranked: list, best: int = CONTEXT_AFTER) -> list:
-    """``ranked`` with the sentence that follows each of the ``best`` first ones right after
-    it: an answer is often in the next sentence ("he was part of a 19-strong panel")."""
-    following = {}
-    for c in ranked:
-        following.setdefault(c.chunk.chunk_id, []).append(c)
-    out: list = []
-    for c in ranked[:best]:
-        after = [x for x in following[c.chunk.chunk_id] if x.start >= c.end]
-        for x in (c, min(after, key=lambda x: x.start, default=None)):
-            if x is not None and x not in out:
-                out.append(x)
-    return out + [c for c in ranked if c not in out]
 
 
 WORD = re.compile(r"\S+")

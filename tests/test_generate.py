@@ -14,7 +14,7 @@ from qa.cite import citation_problems
 from qa.errors import ConfigError
 from qa.prompt import Prompt
 from qa.readers.chat import StreamingChat
-from qa.readers.generative import GenerativeReader, _could_refuse, window
+from qa.readers.generative import GenerativeReader, _could_refuse, check_text, window
 from qa.settings import Settings
 from tests.openai_stub import (
     OpenAIStub,
@@ -236,6 +236,7 @@ def test_abstainer_weights_round_trip(tmp_path):
         (Reply(raw=b'{"unexpected": true}'), "model_garbage"),
         (Reply(""), "model_garbage"),
         (Reply("\x00\x01\x02 ###### [1]"), "model_garbage"),
+        (Reply("\u2591\u2592\u2593\u2588 \U0001f600\U0001f600\U0001f600 [1]"), "model_garbage"),
     ],
 )
 def test_failing_model_degrades_to_extractive(make_app, openai_stub, reply, reason):
@@ -414,3 +415,8 @@ def test_cut_evidence_still_cites_exact_quotes(make_app, openai_stub):
 ])
 def test_the_draft_is_held_back_only_while_it_may_be_the_refusal(draft, held):
     assert _could_refuse(draft) is held
+
+
+@pytest.mark.parametrize("reply", ["5% [5].", "£3m [1].", "1969 [2].", "No [1]."])
+def test_a_short_figure_is_an_answer_not_garbage(reply):
+    check_text(reply)  # raises ModelError(model_garbage) if it were taken for garbage

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -263,9 +264,12 @@ def check_text(raw: str) -> None:
     if not isinstance(raw, str) or not raw.strip():
         raise ModelError("the model returned no text", code="model_garbage")
     text = MARKER.sub("", raw).strip()  # "1969 [2]." is an answer
-    words = sum(ch.isalnum() for ch in text)
     controls = sum(ord(ch) < 32 and ch not in "\n\t\r" for ch in raw)
-    if not words or controls or words < 0.4 * len(text):
+    # Letters, digits, punctuation, spaces, currency and math signs are text ("5% .",
+    # "£3m."); a reply mostly of other symbols (emoji, box drawing, private use) is not.
+    textual = sum(unicodedata.category(ch)[0] in "LNPZ" or unicodedata.category(ch) in
+                  ("Sc", "Sm") for ch in text)
+    if not any(ch.isalnum() for ch in text) or controls or textual < 0.6 * len(text):
         raise ModelError("the model returned text that is not an answer", code="model_garbage")
 
 

@@ -405,8 +405,11 @@ def test_a_long_evidence_sentence_is_cut_to_the_words_around_the_question():
 def test_cut_evidence_still_cites_exact_quotes(make_app, openai_stub):
     openai_stub.responder = cite_first()
     app = make_app(evidence_words=8)
-    ask(app)  # which checks every citation's quote against its article
-    assert all(len(s.split()) <= 8 for s in passages(openai_stub.requests[-1]).values())
+    data = ask(app)  # which checks every citation's quote against its article
+    read = passages(openai_stub.requests[-1])
+    assert all(len(s.split()) <= 8 for s in read.values())
+    # The quote at its offsets is the very cut the model read.
+    assert " ".join(data["citations"][0]["quote"].split()) == read[1]
 
 
 @pytest.mark.parametrize(("draft", "held"), [

@@ -117,3 +117,14 @@ def test_failure_after_headers_is_an_error_event(gen_app, openai_stub, monkeypat
     name, data = got[-1]
     assert name == "error" and data["error"]["code"] == "store_unavailable"
     assert "final" not in [n for n, _ in got]
+
+
+def test_the_draft_streams_from_its_first_word(gen_app, openai_stub):
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]",
+                                               chunk_delay=0.01)
+    got = events(gen_app.test_client().post("/ask", json={"question": QUESTION,
+                                                            "stream": True}))
+    first_word = first_sentence(passages(openai_stub.requests[-1])[1]).split()[0]
+    assert len(first_word) < len("NOT FOUND")  # so a draft held back that long would show
+    # Nothing held back once the draft cannot be the refusal.
+    assert next(d["text"] for n, d in got if n == "token").strip() == first_word

@@ -104,14 +104,15 @@ def window(text: str, covered: frozenset[str], words: int) -> tuple[int, int]:
     spans = [m.span() for m in WORD.finditer(text)]
     if not words or len(spans) <= words:
         return 0, len(text)
-    hits = [bool(covered & set(terms(text[a:b]))) for a, b in spans]
-    where = [i for i, hit in enumerate(hits) if hit]
+    # The question's terms each word holds, found once for every window that contains it.
+    held = [covered & set(terms(text[a:b])) for a, b in spans]
+    where = [i for i, found in enumerate(held) if found]
 
     def merit(first: int) -> tuple[int, float]:
         inside = [i for i in where if first <= i < first + words]
-        held = set().union(*(terms(text[spans[i][0]:spans[i][1]]) for i in inside)) & covered
         middle = sum(inside) / len(inside) if inside else (len(spans) - 1) / 2
-        return len(held), -abs(middle - (first + (words - 1) / 2))
+        found = set().union(*(held[i] for i in inside))
+        return len(found), -abs(middle - (first + (words - 1) / 2))
 
     first = max(range(len(spans) - words + 1), key=merit)
     return spans[first][0], spans[first + words - 1][1]
@@ -267,10 +268,13 @@ def check_text(raw: str) -> None:
     controls = sum(ord(ch) < 32 and ch not in "\n\t\r" for ch in raw)
     # Letters, digits, punctuation, spaces, currency and math signs are text ("5% .",
     # "£3m."); a reply mostly of other symbols (emoji, box drawing, private use) is not.
-    textual = sum(unicodedata.category(ch)[0] in "LNPZ" or unicodedata.category(ch) in
-                  ("Sc", "Sm") for ch in text)
+    textual = sum(_textual(unicodedata.category(ch)) for ch in text)
     if not any(ch.isalnum() for ch in text) or controls or textual < 0.6 * len(text):
         raise ModelError("the model returned text that is not an answer", code="model_garbage")
+
+
+def _textual(category: str) -> bool:
+    return category[0] in "LNPZ" or category in ("Sc", "Sm")
 
 
 def _refuses(text: str) -> bool:

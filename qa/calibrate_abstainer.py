@@ -15,7 +15,6 @@ cross-validated figures, and with ``--write`` saves the weights.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
@@ -25,31 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.abstain import WEIGHTS_FILE, Abstainer, Signals
+from qa.drafts import Drafts
 from qa.errors import ModelError
 from qa.eval import correct, load_fixtures
-
-
-class Drafts:
-    """What the model wrote for each exact prompt, kept in a file: with it, a change to
-    verification, the abstainer or the scorer is measured again without the model (only
-    questions whose evidence changed are generated anew)."""
-
-    def __init__(self, model, path: Path | None):
-        self.model, self.path, self.name = model, path, model.name
-        self.saved = json.loads(path.read_text()) if path and path.exists() else {}
-
-    def generate(self, messages, **options):
-        from qa.readers.llama import Generation
-
-        key = hashlib.sha256(json.dumps([messages, options.get("prefill")]).encode()).hexdigest()
-        if key not in self.saved:
-            generation = self.model.generate(messages, **options)
-            text = "".join(generation)
-            self.saved[key] = {"text": text, "first_probs": generation.first_probs}
-            if self.path:
-                self.path.write_text(json.dumps(self.saved))
-        found = self.saved[key]
-        return Generation(iter([found["text"]]), found["first_probs"])
 
 
 def collect(fixture_files: list[Path], data_dir: Path, model: str | None,

@@ -193,8 +193,10 @@ def _http_runner(url: str) -> tuple[Callable[[dict], dict], Callable[[str], str 
     return ask, text_of
 
 
-def _local_runner(data_dir: Path | None, corpus: list[Path], model: str | None = None):
+def _local_runner(data_dir: Path | None, corpus: list[Path], model: str | None = None,
+                  drafts: Path | None = None):
     from app import create_app
+    from qa.drafts import replay
 
     overrides = {"answer_model": model} if model else {}
     if data_dir is None:
@@ -206,6 +208,7 @@ def _local_runner(data_dir: Path | None, corpus: list[Path], model: str | None =
     if corpus:
         print(service.ingestor.ingest_paths(corpus).summary(), file=sys.stderr)
     service.warm_up()
+    replayed = replay(service.reader, drafts)
     client = app.test_client()
 
     def ask(payload: dict) -> dict:
@@ -222,7 +225,7 @@ def _local_runner(data_dir: Path | None, corpus: list[Path], model: str | None =
         article = service.docs.article(article_id)
         return article.text if article else None
 
-    return ask, text_of
+    return ask, text_of, replayed
 
 
 def run(fixtures: list[Fixture], ask, text_of) -> list[dict]:
@@ -375,12 +378,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", type=Path,
                         help="floors and ceilings (tests/fixtures/gates/); none: report only")
     parser.add_argument("--model", help="in-process: the answer model (QA_ANSWER_MODEL)")
+    parser.add_argument("--drafts", type=Path,
+                        help="in-process: replay the model's drafts from this file, adding new "
+                             "ones (quality only: replayed latencies are not the model's)")
     args = parser.parse_args(argv)
 
+    replayed = None
     if args.url:
         ask, text_of = _http_runner(args.url)
     else:
-        ask, text_of = _local_runner(args.data_dir, args.corpus, args.model)
+        ask, text_of, replayed = _local_runner(args.data_dir, args.corpus, args.model,
+                                               args.drafts)
     thresholds = json.loads(args.thresholds.read_text()) if args.thresholds else {}
     results, failed = {}, []
     for path in args.fixtures:
@@ -397,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         failed += [f"{path.stem}: {f}" for f in failures]
     args.out.mkdir(parents=True, exist_ok=True)
     table = summary_table(results)
+    if replayed is not None:
+        table += f"\n\n{replayed.describe()}: the latency columns are not the model's."
     (args.out / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     if failed:

@@ -55,15 +55,19 @@ test-fast: setup
 # extractive reader, its fallback and sentence scorer, on the seed sets.
 BBC_CSV ?= ../shared/data/bbc-news-928.csv
 FIX := tests/fixtures
+# `make eval DRAFTS=reports/drafts.json` replays the model's drafts of prompts seen before
+# (quality figures only: replayed latencies are not the model's). CI never sets it.
+DRAFTS ?=
+LOCAL_OPTS = --model local $(if $(DRAFTS),--drafts $(DRAFTS))
 eval: setup
 	$(PY) -m qa.eval $(FIX)/seeds.jsonl $(FIX)/holdout.jsonl --model extractive \
 		--thresholds $(FIX)/gates/extractive.json --out reports/eval-extractive
 	$(PY) -m qa.eval $(FIX)/seeds.jsonl $(FIX)/seeds-b.jsonl $(FIX)/seeds-c.jsonl \
-		$(FIX)/holdout.jsonl --model local --thresholds $(FIX)/gates/local.json \
+		$(FIX)/holdout.jsonl $(LOCAL_OPTS) --thresholds $(FIX)/gates/local.json \
 		--out reports/eval-local
 	@if [ -f "$(BBC_CSV)" ]; then \
 	  $(PY) -m qa.eval $(FIX)/bbc-a.jsonl $(FIX)/bbc-b.jsonl $(FIX)/bbc-c.jsonl \
-	    --corpus "$(BBC_CSV)" --model local --thresholds $(FIX)/gates/local-bbc.json \
+	    --corpus "$(BBC_CSV)" $(LOCAL_OPTS) --thresholds $(FIX)/gates/local-bbc.json \
 	    --out reports/eval-bbc; \
 	else echo "eval: $(BBC_CSV) not found: the blind BBC sets are skipped"; fi
 

@@ -12,6 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from qa.readers.llama import Generation
+
 
 class Drafts:
     """A chat model that answers from ``path`` when it has the prompt, else asks ``model``."""
@@ -22,8 +24,6 @@ class Drafts:
         self.replayed = self.generated = 0
 
     def generate(self, messages, **options):
-        from qa.readers.llama import Generation
-
         key = hashlib.sha256(json.dumps([messages, options.get("prefill")]).encode()).hexdigest()
         if key in self.saved:
             self.replayed += 1

@@ -382,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="in-process: replay the model's drafts from this file, adding new "
                              "ones (quality only: replayed latencies are not the model's)")
     args = parser.parse_args(argv)
+    if args.url and args.drafts:
+        parser.error("--drafts replays an in-process model; it cannot with --url")
 
     replayed = None
     if args.url:

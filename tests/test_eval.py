@@ -1,4 +1,14 @@
-from qa.eval import check, correct, ranked_articles, reciprocal_rank, support, thresholds_for
+import pytest
+
+from qa.eval import (
+    check,
+    correct,
+    main,
+    ranked_articles,
+    reciprocal_rank,
+    support,
+    thresholds_for,
+)
 
 
 def test_correct_needs_every_term_in_some_variant():
@@ -41,3 +51,11 @@ def test_thresholds_apply_to_every_file_or_to_the_one_named():
     named = {"seeds": {"min_answer_correct": 0.9}}
     assert thresholds_for(named, "seeds") == {"min_answer_correct": 0.9}
     assert thresholds_for(named, "bbc-a") == {}
+
+
+def test_drafts_with_a_server_url_is_refused_not_ignored(tmp_path, capsys):
+    # Replaying needs the model in this process; against --url it would silently not replay.
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "x.jsonl"), "--url", "http://127.0.0.1:9", "--drafts",
+              str(tmp_path / "d.json")])
+    assert exit_.value.code == 2 and "--drafts" in capsys.readouterr().err

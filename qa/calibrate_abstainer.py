@@ -27,6 +27,7 @@ from qa.abstain import WEIGHTS_FILE, Abstainer, Signals
 from qa.drafts import Drafts
 from qa.errors import ModelError
 from qa.eval import correct, load_fixtures
+from qa.readers import finish
 
 
 def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
@@ -50,7 +51,7 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
             extractive = svc.extractive.answer(question)
             started = time.perf_counter()
             try:
-                reading = _drain(reader.read(question, deadline=time.monotonic() + 120))
+                reading = finish(reader.read(question, deadline=time.monotonic() + 120))
                 error = None
             except ModelError as exc:
                 reading, error = None, exc.code
@@ -73,14 +74,6 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
             })
             print(f"{fx.id:40} {rows[-1]['model_correct']!s:5} {said[:80]!r}", file=sys.stderr)
     return rows
-
-
-def _drain(reading_events):
-    try:
-        while True:
-            next(reading_events)
-    except StopIteration as done:
-        return done.value
 
 
 # -- deciding, as the pipeline does --------------------------------------------------------

@@ -74,6 +74,15 @@ class Reader(Protocol):
              stream: bool = False) -> Generator[str, None, Reading]: ...
 
 
+def finish(events: Generator[str, None, Reading]) -> Reading:
+    """Run a reader's ``read`` to the end, dropping its draft pieces (tools that score)."""
+    try:
+        while True:
+            next(events)
+    except StopIteration as done:
+        return done.value
+
+
 Factory = Callable[[str, Any, Any], Reader]
 READERS: dict[str, Factory] = {}
 

@@ -153,13 +153,15 @@ class GenerativeReader:
         if not self._slots.acquire(blocking=False):
             raise ModelError(f"{self.name} is busy", code="model_busy")
         try:
-            reading = yield from self._answer(question, evidence, deadline, stream)
+            reading = yield from self.answer_from(question, evidence, deadline, stream)
         finally:
             self._slots.release()
         return reading
 
-    def _answer(self, question: ReaderInput, evidence: list[Sentence], deadline: float,
-                stream: bool) -> Generator[str, None, Reading]:
+    def answer_from(self, question: ReaderInput, evidence: list[Sentence], deadline: float,
+                    stream: bool = False) -> Generator[str, None, Reading]:
+        """Answer from ``evidence`` (``read`` chooses it; ``qa.ceiling`` hands the answer's
+        own sentence in, to tell reading losses from retrieval losses)."""
         cancel = threading.Event()
         generation = self.model.generate(
             self.messages(question, evidence), deadline=deadline, prefill=PREFILL,

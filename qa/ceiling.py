@@ -47,10 +47,10 @@ def answer_sentence(svc, question: ReaderInput, evidence: list[Sentence],
     served = next((s for s in evidence if correct(s.text, fixture.answers)), None)
     if served is not None:
         return served
-    for part in question.parts:
-        for c in part.candidates:
-            if holds(c.chunk, c.text):
-                return Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.coverage, c.score)
+    scored = (c for part in question.parts for c in part.candidates)
+    for c in scored:
+        if holds(c.chunk, c.text):
+            return _sentence(c)
     query = question.parts[0].query
     for source in fixture.sources:
         for chunk in svc.docs.article_chunks(source):
@@ -58,9 +58,14 @@ def answer_sentence(svc, question: ReaderInput, evidence: list[Sentence],
                 continue
             dense = float(svc.embedder.embed_documents([chunk.text])[0] @ query.vector)
             ranked = svc.scorer.rank(svc.scorer.candidates(query, [Passage(chunk, 0.0, dense)]))
-            c = next(c for c in ranked if holds(c.chunk, c.text))
-            return Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.coverage, c.score)
+            found = next((c for c in ranked if holds(c.chunk, c.text)), None)
+            if found is not None:  # a heading is never a candidate
+                return _sentence(found)
     return None
+
+
+def _sentence(c) -> Sentence:
+    return Sentence(c.chunk, c.start, c.end, c.text, c.dense, c.coverage, c.score)
 
 
 def conditions(evidence: list[Sentence], gold: Sentence) -> dict[str, list[Sentence]]:
@@ -156,10 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"answer_model": args.model} if args.model else {}
     app = create_app(data_dir=args.data_dir, **overrides)
     svc = app.extensions["qa"]
-    svc.ensure_seeded()
-    svc.warm_up()
     if not isinstance(svc.reader, GenerativeReader):
         parser.error(f"{svc.reader.name} is not a generative reader: pass --model")
+    svc.ensure_seeded()
+    svc.warm_up()
     replay(svc.reader, args.drafts)
     rows = measure(svc, [fx for path in args.fixtures for fx in load_fixtures(path)])
     if args.out:

@@ -19,6 +19,7 @@ from qa.compose import rerank
 from qa.condense import Standalone, Turn, condense
 from qa.decompose import split_question
 from qa.errors import ModelError
+from qa.overview import MAX_ARTICLES, leads, overview_topic, relevant_articles
 from qa.readers import ABSTAIN_TEXT, Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
 from qa.recency import mark_newer
@@ -56,6 +57,9 @@ class Pipeline:
 
     def retrieve(self, request) -> ReaderInput:
         """Find passages and score their sentences, part by part."""
+        topic = overview_topic(request.question)
+        if topic is not None:
+            return self.overview(request, topic)
         retriever, scorer = self.parts.retriever, self.parts.scorer
         found = []
         for standalone in self.standalone(request.question, request.history):
@@ -73,6 +77,29 @@ class Pipeline:
             standalone=" | ".join(s.text for s, _ in found),
             history=list(request.history),
             parts=[p for _, p in found],
+        )
+
+    def overview(self, request, topic: str) -> ReaderInput:
+        """Find the articles an overview question points to and read their leads: those
+        retrieval finds for its topic, else those the conversation was about, else the
+        newest (within the filters)."""
+        filters = request.filters and request.filters.for_search()
+        query, passages, articles = None, [], []
+        if topic:
+            retriever, scorer = self.parts.retriever, self.parts.scorer
+            query = retriever.prepare(topic)
+            passages = retriever.search(query, self.settings.top_k, filters=filters)
+            articles = relevant_articles(scorer.candidates(query, passages))
+        else:
+            earlier = condense(request.question, list(request.history))
+            articles = sorted(earlier.carried_articles)[:MAX_ARTICLES]
+            if not articles:
+                articles = self.parts.docs.latest(MAX_ARTICLES, filters)
+        text = topic or request.question
+        return ReaderInput(
+            question=request.question, standalone=text, history=list(request.history),
+            parts=[Part(text, query, passages, leads(self.parts.docs, articles))],
+            overview=True,
         )
 
     # -- read -----------------------------------------------------------------------------

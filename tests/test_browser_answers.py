@@ -234,6 +234,22 @@ def test_a_degraded_answer_replaces_the_draft_and_says_why(
     screenshot(page, f"desktop-degraded-{case}")
 
 
+def test_a_degraded_abstention_does_not_claim_to_quote_the_articles(open_tab, stub):
+    # The model's answer is unsupported and no sentence answers either: an honest "don't say".
+    stub.responder = lambda body: Reply("Cheese is blue, say the bakers of Lisbon [1].",
+                                        chunk_delay=0.03)
+    page = open_tab().page
+    reply = ask(page, "What colour is the NATO secretary general's car?")
+    expect(reply).to_have_class(re.compile(r"\babstained\b"))
+    expect(reply.locator(".answer-note")).to_contain_text(
+        "The articles did not support the model's answer, and no sentence in the articles "
+        "answers the question either.")
+    expect(reply.locator(".answer-note")).not_to_contain_text("taken straight")
+    expect(reply.locator(".answer-text")).to_contain_text("The articles don't say")
+    expect(reply.locator(".answer-text")).not_to_contain_text("Cheese")
+    expect(reply.locator(".meta .badge")).to_have_text(["degraded"])
+
+
 def test_a_withdrawn_draft_says_so(open_tab, stub, stub_server, monkeypatch):
     stub.responder = answering(delay=0.03)
     # The abstainer judges the articles do not answer, whatever the model wrote.

@@ -12,6 +12,7 @@ from app import create_app
 from qa.abstain import Abstainer, Signals
 from qa.cite import citation_problems
 from qa.errors import ConfigError
+from qa.overview import overview_topic
 from qa.prompt import Prompt
 from qa.readers.chat import StreamingChat
 from qa.readers.generative import GenerativeReader, _could_refuse, check_text, window
@@ -423,3 +424,125 @@ def test_the_draft_is_held_back_only_while_it_may_be_the_refusal(draft, held):
 @pytest.mark.parametrize("reply", ["5% [5].", "£3m [1].", "1969 [2].", "No [1]."])
 def test_a_short_figure_is_an_answer_not_garbage(reply):
     check_text(reply)  # raises ModelError(model_garbage) if it were taken for garbage
+
+
+NEVER_ABSTAINS = Abstainer.of(bias=10)
+OFF_CORPUS = "What colour is the NATO secretary general's car?"
+
+
+def test_a_refusal_the_extractive_reader_agrees_with_is_a_plain_abstention(make_app,
+                                                                            openai_stub):
+    # The abstainer alone would let it through; both readers finding nothing settles it.
+    openai_stub.responder = lambda body: Reply("NOT FOUND")
+    data = ask(make_app(NEVER_ABSTAINS), OFF_CORPUS)
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["degraded"] is False and "fallback" not in data
+    assert data["model"] == "openai:stub-model"
+
+
+def test_a_refusal_the_articles_contradict_falls_back_to_their_sentences(make_app,
+                                                                          openai_stub):
+    openai_stub.responder = lambda body: Reply("NOT FOUND")
+    data = ask(make_app(NEVER_ABSTAINS))
+    assert data["fallback"] == "model_refused" and data["degraded"] is True
+    assert data["abstained"] is False and data["citations"]
+    assert data["model"] == "extractive"
+
+
+# -- what a story is about, and summaries (qa.overview) ---------------------------------------
+
+DRONE_LEAD = "President Volodymyr Zelensky has highlighted a crucial issue affecting Ukraine"
+DRONE_ARTICLE = "001_757337abefd0f303"
+# The factoid abstainer would withdraw every answer: an overview must not consult it.
+ALWAYS_ABSTAINS = Abstainer.of(bias=-10)
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("What is this news about?", ""),
+    ("Summarise the news", ""),
+    ("Can you sum up the latest news?", ""),
+    ("What are the main points?", ""),
+    ("What's it about?", ""),
+    ("Summarize the story about the drone deal", "the drone deal"),
+    ("What is the story about Rutte's visit?", "Rutte's visit"),
+    ("tell me about the transfer window", "the transfer window"),
+    ("what is the news on ukraine", "ukraine"),
+    ("What was the row between Brown and Milburn about?", "row between Brown and Milburn"),
+    ("What is the summit about?", "summit"),
+    ("What is NATO?", None),
+    ("How many drones can Ukraine produce each year?", None),
+    ("Who is the news editor?", None),
+    ("what did the manager say about the referee?", None),
+])
+def test_overview_questions_and_their_topic(question, topic):
+    assert overview_topic(question) == topic
+
+
+def test_a_summary_reads_the_leads_of_the_article_on_its_topic(make_app, openai_stub):
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
+    data = ask(make_app(ALWAYS_ABSTAINS), "Summarise the story about the drone production")
+    read = passages(openai_stub.requests[-1])
+    # The article's opening sentences, in order; its Markdown title line is not one of them.
+    assert read[1].startswith(DRONE_LEAD) and not read[1].startswith("**")
+    assert data["abstained"] is False and data["degraded"] is False
+    assert data["citations"][0]["article_id"] == DRONE_ARTICLE
+    assert data["citations"][0]["quote"].startswith(DRONE_LEAD)
+
+
+def test_a_topic_no_article_holds_abstains_without_asking_the_model(make_app, openai_stub):
+    data = ask(make_app(), "Summarise the story about the Mars landing")
+    assert data["abstained"] is True and data["citations"] == []
+    assert openai_stub.requests == []
+
+
+def test_a_summary_the_model_refuses_abstains(make_app, openai_stub):
+    openai_stub.responder = lambda body: Reply("NOT FOUND")
+    data = ask(make_app(), "Summarise the story about the drone production")
+    assert data["abstained"] is True and data["degraded"] is False
+
+
+def test_an_unsupported_summary_falls_back_to_the_articles_opening_sentences(make_app,
+                                                                            openai_stub):
+    openai_stub.responder = lambda body: Reply("Cheese is blue, say the bakers of Lisbon [1].")
+    data = ask(make_app(), "Summarise the story about the drone production")
+    assert data["degraded"] is True and data["fallback"] == "unverified"
+    assert "Cheese" not in data["answer"]
+    assert data["citations"][0]["quote"].startswith(DRONE_LEAD)
+
+
+def test_the_news_without_a_topic_is_the_newest_articles(make_app, openai_stub):
+    app = make_app(ALWAYS_ABSTAINS)
+    client = app.test_client()
+    for day, place in (("2024-03-05", "Quillon"), ("2025-06-01", "Marrow")):
+        created = client.post("/articles", json={
+            "article_id": f"zz-{place.lower()}", "title": f"{place} port record",
+            "text": f"{place} port record\nThe {place} harbour authority said 412 cargo ships "
+                    f"docked at {place} last year, a record for the port.\n",
+            "published": day, "source": "Harbour Gazette"})
+        assert created.status_code == 201, created.get_json()
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
+    data = ask(app, "What is in the news?")
+    read = list(passages(openai_stub.requests[-1]).values())
+    assert "Marrow" in read[0] and "Quillon" in read[1]  # newest first, then undated seeds
+    assert data["citations"][0]["article_id"] == "zz-marrow"
+
+
+def test_what_is_it_about_follows_the_conversation(make_app, openai_stub):
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
+    history = [
+        {"role": "user", "content": "How many drones can Ukraine produce each year?"},
+        {"role": "assistant", "content": "Over 8 million [1].",
+         "citations": [{"n": 1, "article_id": DRONE_ARTICLE}]},
+    ]
+    data = ask(make_app(ALWAYS_ABSTAINS), "What is it about?", history=history)
+    assert passages(openai_stub.requests[-1])[1].startswith(DRONE_LEAD)
+    assert data["citations"][0]["article_id"] == DRONE_ARTICLE
+
+
+def test_the_extractive_reader_answers_with_each_articles_opening_sentence(make_app,
+                                                                           openai_stub):
+    data = ask(make_app(answer_model="extractive"),
+               "Summarise the story about the drone production")
+    assert data["model"] == "extractive" and data["abstained"] is False
+    assert data["answer"].startswith(DRONE_LEAD)
+    assert len({c["article_id"] for c in data["citations"]}) == len(data["citations"])

@@ -274,6 +274,16 @@ class DocStore:
         keys = ("article_id", "title", "published", "source", "url")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def latest(self, limit: int, filters=None) -> list[str]:
+        """The ids of the ``limit`` newest articles matching ``filters`` (undated ones last,
+        by id): what "the news" means when a question names no topic."""
+        where, params = filters.sql() if filters else ("1", [])
+        rows = self.db.execute(
+            f"SELECT a.article_id FROM articles a WHERE {where} "
+            "ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.article_id LIMIT ?",
+            [*params, limit])
+        return [row[0] for row in rows]
+
     def count_articles(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 

@@ -54,6 +54,9 @@ class ReaderInput:
     standalone: str  # resolved against the conversation: what was searched for
     history: list[Turn]
     parts: list[Part]
+    # What the story or the news is about, or a summary: the candidates are the leads of
+    # the articles it points to (qa.overview), in article order, and there is one part.
+    overview: bool = False
 
 
 @dataclass

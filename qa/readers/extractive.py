@@ -22,6 +22,8 @@ class ExtractiveReader:
 
     def answer(self, question: ReaderInput) -> Reading:
         """Choose the answer sentences of every part, or abstain when none qualifies."""
+        if question.overview:
+            return _leads(question)
         claims: list[Claim] = []
         for part in question.parts:
             found, abstained = self.parts.scorer.decide(part.query, part.passages, part.candidates)
@@ -37,6 +39,16 @@ class ExtractiveReader:
              stream: bool = False) -> Generator[str, None, Reading]:
         return self.answer(question)
         yield  # noqa: B901 - a generator that streams nothing: the answer is ready at once
+
+
+def _leads(question: ReaderInput) -> Reading:
+    """What the articles are about, in their own opening sentence each."""
+    firsts: dict[str, Claim] = {}
+    for lead in question.parts[0].candidates:
+        firsts.setdefault(lead.chunk.article_id, Claim(lead.text, [lead.evidence()]))
+    if not firsts:
+        return Reading([Claim(ABSTAIN_TEXT)], abstained=True)
+    return Reading(list(firsts.values()), abstained=False)
 
 
 @register("extractive")

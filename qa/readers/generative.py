@@ -187,6 +187,8 @@ class GenerativeReader:
                  refusal_p: float | None) -> Reading:
         """Verify the model's answer and decide between it, an abstention and a fallback."""
         refused = _refuses(raw)
+        if question.overview:
+            return self._overview(raw, evidence, refused)
         # The articles' dates were shown with the sentences: saying when is not an invention.
         given = " ".join([question.question, *filter(None, (day_of(s.published)
                                                              for s in evidence))])
@@ -196,13 +198,27 @@ class GenerativeReader:
         details = {"draft": raw, "answerability": describe(signals, probability),
                    "verification": {"removed_markers": 0, "dropped_sentences": 0,
                                     "moved_citations": 0, **counts}}
-        if probability < self.abstainer.threshold:
+        if probability < self.abstainer.threshold or (refused and signals.extractive_abstains):
+            # A refusal the extractive reader agrees with is an answer, not a failure.
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
         if not claims:
             # The articles seem to answer, but the model's answer is not theirs (or it
             # refused): the sentences themselves are the safer answer.
             return Reading([], abstained=False, details=details,
                            fallback="model_refused" if refused else "unverified")
+        return Reading(claims, abstained=False, details=details)
+
+    def _overview(self, raw: str, evidence: list[Sentence], refused: bool) -> Reading:
+        """What articles are about. The leads read are of the articles that hold the topic,
+        so the factoid abstainer has no say; a refusal means they are not about it after
+        all ("mars" the verb for "the Mars landing"). Only what the model says is checked."""
+        claims, counts = ([], {}) if refused else self._verified(raw, evidence, "")
+        details = {"draft": raw, "verification": {"removed_markers": 0, "dropped_sentences": 0,
+                                                  "moved_citations": 0, **counts}}
+        if refused:
+            return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
+        if not claims:
+            return Reading([], abstained=False, details=details, fallback="unverified")
         return Reading(claims, abstained=False, details=details)
 
     def _verified(self, raw: str, evidence: list[Sentence],

@@ -66,7 +66,10 @@ export function readableDraft(raw) {
 export function changeNote(resp, draftShown) {
   if (resp.degraded) {
     const cause = FALLBACK_CAUSES[resp.fallback] || 'The model could not give a checked answer';
-    return `${cause}, so this answer is taken straight from the articles.`;
+    // The extractive reader may abstain too: then nothing was taken from the articles.
+    return resp.abstained
+      ? `${cause}, and no sentence in the articles answers the question either.`
+      : `${cause}, so this answer is taken straight from the articles.`;
   }
   if (resp.abstained) {
     return draftShown ? "The draft was withdrawn: the articles don't clearly answer this." : null;

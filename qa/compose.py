@@ -148,7 +148,7 @@ class ExtractiveAnswerer:
             context = set(terms(chunk.title))
             mentioned = self._mentions(chunk.article_id, names, version)
             for start, end, text in chunk.sentence_texts():
-                if _is_heading(text):
+                if is_heading(text):
                     continue
                 own = frozenset(terms(text))
                 covered = frozenset(t for t in idf if t in own)
@@ -279,7 +279,7 @@ def rerank(passages: list[Passage], scored: list[Candidate], weights: Weights) -
                   reverse=True)
 
 
-def _is_heading(text: str) -> bool:
+def is_heading(text: str) -> bool:
     """A short line without final punctuation is a heading, unless it is a "Label: value" line."""
     return text[-1:] not in ".!?\"”’)" and len(text.split()) < 12 and ":" not in text
 

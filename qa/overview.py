@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from qa.compose import Candidate, _is_heading
+from qa.compose import Candidate, is_heading
 
 # How people ask for a summary or what something is about, in plain English: none of these
 # words come from an article.
@@ -87,7 +87,7 @@ def leads(docs, article_ids: list[str], per_article: int = LEAD_SENTENCES) -> li
         taken = 0
         for chunk in docs.article_chunks(article_id):
             for start, end, text in chunk.sentence_texts():
-                if taken < per_article and not _is_heading(text) and not _is_title(
+                if taken < per_article and not is_heading(text) and not _is_title(
                         text, chunk.title):
                     found.append(Candidate(chunk, start, end, text, rank, coverage=1.0,
                                            score=1.0))

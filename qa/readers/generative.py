@@ -195,9 +195,7 @@ class GenerativeReader:
         claims, counts = ([], {}) if refused else self._verified(raw, evidence, given)
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
-        details = {"draft": raw, "answerability": describe(signals, probability),
-                   "verification": {"removed_markers": 0, "dropped_sentences": 0,
-                                    "moved_citations": 0, **counts}}
+        details = _details(raw, counts, answerability=describe(signals, probability))
         if probability < self.abstainer.threshold or (refused and signals.extractive_abstains):
             # A refusal the extractive reader agrees with is an answer, not a failure.
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
@@ -213,8 +211,7 @@ class GenerativeReader:
         so the factoid abstainer has no say; a refusal means they are not about it after
         all ("mars" the verb for "the Mars landing"). Only what the model says is checked."""
         claims, counts = ([], {}) if refused else self._verified(raw, evidence, "")
-        details = {"draft": raw, "verification": {"removed_markers": 0, "dropped_sentences": 0,
-                                                  "moved_citations": 0, **counts}}
+        details = _details(raw, counts)
         if refused:
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
         if not claims:
@@ -276,6 +273,12 @@ class GenerativeReader:
             extractive_abstains=float(abstains),
             agrees=float(agrees),
         )
+
+
+def _details(raw: str, counts: dict, **more) -> dict:
+    """What the response reports of a reading: the draft and what verification did."""
+    return {"draft": raw, **more, "verification": {"removed_markers": 0, "dropped_sentences": 0,
+                                                   "moved_citations": 0, **counts}}
 
 
 def check_text(raw: str) -> None:

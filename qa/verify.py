@@ -175,6 +175,20 @@ def key_terms(sentence: str) -> set[str]:
     return found
 
 
+def introduced(claim: str, question: str, context: str) -> bool:
+    """Tell whether every name ``claim`` repeats from ``question`` is in ``context``.
+
+    The support score exempts the question's words (an answer restates its question), so
+    "Russia can produce 8 million drones" passes on a sentence about Ukraine's drones; the
+    name must at least have been said where the claim's sentence stands (its article's
+    title, the text up to it, the sentence itself).
+    """
+    # The question's names count where the claim opens with one ("Russia can produce...").
+    names = {t for t in key_terms(claim) | key_terms(question) if not t[0].isdigit()}
+    names &= set(terms(question)) & set(terms(claim))
+    return not names or names <= set(terms(context))
+
+
 def _best_span(own: set[str], spans: list[tuple[int, int, str]],
                sims: np.ndarray) -> tuple[int, int]:
     """Choose the passage sentence (plus a neighbour when it adds cited terms) to quote."""

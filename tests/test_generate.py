@@ -449,6 +449,37 @@ def test_a_refusal_the_articles_contradict_falls_back_to_their_sentences(make_ap
     assert data["model"] == "extractive"
 
 
+def _citing(pattern: str, claim: str):
+    """A responder that states ``claim`` citing the evidence sentence holding ``pattern``."""
+    def respond(body):
+        n = next(n for n, text in passages(body).items() if pattern in text)
+        return Reply(f"{claim} [{n}]")
+    return respond
+
+
+def test_a_name_pinned_on_a_sentence_about_someone_else_abstains(make_app, openai_stub):
+    # The 8 million drones are Ukraine's ("his country", after a sentence naming Ukraine).
+    openai_stub.responder = _citing("8 million drones",
+                                    "Russia can produce over 8 million drones a year")
+    data = ask(make_app(), "How many drones can Russia produce each year?")
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["verification"]["misattributed"] == 1 and "fallback" not in data
+
+
+def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_stub):
+    app = make_app()
+    posted = app.test_client().post("/articles", json={
+        "article_id": "gazette/port", "title": "Harbour record",
+        "text": "Harbour record\n\nThe Quillon port authority reported its busiest year. It "
+                "said 412 cargo ships docked there in 2023, up from 380."})
+    assert posted.status_code == 201, posted.get_json()
+    # "there" is Quillon, named only in the sentence before the one cited.
+    openai_stub.responder = _citing("412 cargo ships", "412 cargo ships docked at Quillon")
+    data = ask(app, "How many cargo ships docked at Quillon in 2023?")
+    assert data["abstained"] is False and data["verification"]["misattributed"] == 0
+    assert data["citations"][0]["quote"].startswith("It said 412 cargo ships")
+
+
 # -- what a story is about, and summaries (qa.overview) ---------------------------------------
 
 DRONE_LEAD = "President Volodymyr Zelensky has highlighted a crucial issue affecting Ukraine"

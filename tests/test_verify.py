@@ -12,6 +12,7 @@ from qa.verify import (
     calibrate,
     claims_from,
     fixture_pairs,
+    introduced,
     key_terms,
     split_answer,
 )
@@ -131,3 +132,19 @@ def test_thousands_written_with_a_space_are_one_number():
     c = chunk_article(article, 2000)[0]
     assert verifier().support("Sociedad will pay £150,000.", c).score >= SUPPORT_THRESHOLD
     assert verifier().support("Sociedad will pay £150,001.", c).score < SUPPORT_THRESHOLD
+
+
+def test_a_name_from_the_question_must_have_been_said_where_the_claim_stands():
+    question = "How many drones can Russia produce each year?"
+    told = ("Ukraine's defence potential. President Zelensky spoke about Ukraine. He said his "
+            "country can produce 8 million drones a year.")
+    # The question's name, first word of the claim, on a sentence about Ukraine: not said.
+    assert not introduced("Russia can produce 8 million drones a year.", question, told)
+    assert introduced("Ukraine can produce 8 million drones a year.",
+                      "How many drones can Ukraine produce each year?", told)
+    # Names the question does not hold are the support score's business, not this check's.
+    assert introduced("Over 8 million drones, Zelensky said.", question, told)
+    # Lower-cased questions: the claim's own capitals mark the names.
+    assert not introduced("Each year, Russia can produce 8 million.",
+                          "how many drones can russia produce each year?", told)
+

@@ -178,6 +178,9 @@ class Verification(Reply):
     moved_citations: int = Field(
         0, ge=0, description="sentences the model cited to the wrong sentence, cited to the "
                              "one that states them instead")
+    misattributed: int = Field(
+        0, ge=0, description="dropped sentences that pinned a name from the question on a "
+                             "sentence its article does not say is about it")
 
 
 class Answerability(Reply):

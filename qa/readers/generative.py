@@ -24,7 +24,7 @@ from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
 from qa.recency import dated, day_of
-from qa.verify import Verifier, split_answer
+from qa.verify import Verifier, introduced, split_answer
 from vectorstore.terms import terms
 
 REFUSAL = "NOT FOUND"
@@ -123,8 +123,10 @@ class GenerativeReader:
     signals say the articles do not answer."""
 
     def __init__(self, model, verifier: Verifier, abstainer: Abstainer, sentences: int = 6,
-                 policy: str = "drop", extractive=None, queue: int = 2, words: int = 0):
+                 policy: str = "drop", extractive=None, queue: int = 2, words: int = 0,
+                 article_text=None):
         self.model = model
+        self.article_text = article_text  # article id -> its text (None: names unchecked)
         # One model call runs and ``queue`` wait; more are answered extractively at once
         # (model_busy) rather than holding a thread for tens of seconds.
         self._slots = threading.BoundedSemaphore(queue + 1)
@@ -192,12 +194,16 @@ class GenerativeReader:
         # The articles' dates were shown with the sentences: saying when is not an invention.
         given = " ".join([question.question, *filter(None, (day_of(s.published)
                                                              for s in evidence))])
-        claims, counts = ([], {}) if refused else self._verified(raw, evidence, given)
+        claims, counts = ([], {}) if refused else self._verified(raw, evidence, given,
+                                                                 question.question)
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
         details = _details(raw, counts, answerability=describe(signals, probability))
-        if probability < self.abstainer.threshold or (refused and signals.extractive_abstains):
-            # A refusal the extractive reader agrees with is an answer, not a failure.
+        # A refusal the extractive reader agrees with is an answer, not a failure; an answer
+        # about the question's subject drawn from a sentence about another one says the
+        # articles cover something near the question, not the question.
+        if (probability < self.abstainer.threshold or (refused and signals.extractive_abstains)
+                or (not claims and counts.get("misattributed"))):
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
         if not claims:
             # The articles seem to answer, but the model's answer is not theirs (or it
@@ -218,20 +224,21 @@ class GenerativeReader:
             return Reading([], abstained=False, details=details, fallback="unverified")
         return Reading(claims, abstained=False, details=details)
 
-    def _verified(self, raw: str, evidence: list[Sentence],
-                  question: str) -> tuple[list[Claim], dict]:
-        """Keep the answer sentences a sentence the model read supports, citing that one."""
-        claims, dropped, moved, removed = [], 0, 0, 0
+    def _verified(self, raw: str, evidence: list[Sentence], given: str,
+                  asked: str = "") -> tuple[list[Claim], dict]:
+        """Keep the answer sentences a sentence the model read supports, citing that one.
+        ``given`` is what the answer may repeat unsupported (the question, the days shown);
+        ``asked`` the question, whose names must be the cited sentence's subject."""
+        claims, dropped, moved, removed, misattributed = [], 0, 0, 0, 0
         for sentence in split_answer(raw, len(evidence)):
             removed += len(sentence.fabricated)
             cited = [evidence[n - 1] for n in sentence.cited]
-            best = max((self.verifier.support(sentence.text, s, question) for s in cited),
-                       key=lambda s: s.score, default=None)
+            best, misnamed = self._best(sentence.text, cited, given, asked)
             if best is None or best.score < self.verifier.threshold:
                 # The model may have cited the wrong number: look at every sentence it read.
                 others = [s for s in evidence if s not in cited]
-                alt = max((self.verifier.support(sentence.text, s, question) for s in others),
-                          key=lambda s: s.score, default=None)
+                alt, also = self._best(sentence.text, others, given, asked)
+                misnamed = misnamed or also
                 if alt is not None and alt.score >= self.verifier.threshold:
                     best, moved = alt, moved + 1
             if best is not None and best.score >= self.verifier.threshold:
@@ -240,8 +247,26 @@ class GenerativeReader:
                 claims.append(Claim(sentence.text, [best.evidence], verified=False))
             else:
                 dropped += 1
+                misattributed += misnamed
         return claims, {"removed_markers": removed, "dropped_sentences": dropped,
-                        "moved_citations": moved}
+                        "moved_citations": moved, "misattributed": misattributed}
+
+    def _best(self, claim: str, sentences: list[Sentence], given: str, asked: str):
+        """The best support of ``claim`` among ``sentences``, and whether one would have
+        supported it but for pinning a name from the question on a sentence its article has
+        not said is about that name ("Russia can produce..." on a sentence about Ukraine)."""
+        best, misnamed = None, False
+        for sentence in sentences:
+            support = self.verifier.support(claim, sentence, given)
+            if support.score >= self.verifier.threshold and self.article_text is not None:
+                # "he" or "his country" may stand for a name said before the sentence.
+                told = (self.article_text(sentence.article_id) or "")[: sentence.start]
+                if not introduced(claim, asked, " ".join([sentence.title, told,
+                                                             sentence.text])):
+                    support.score, misnamed = 0.0, True
+            if best is None or support.score > best.score:
+                best = support
+        return best, misnamed
 
     def _signals(self, question: ReaderInput, evidence: list[Sentence], claims: list[Claim],
                  refused: bool, refusal_p: float | None) -> Signals:
@@ -394,4 +419,10 @@ def _reader(model, settings, parts) -> GenerativeReader:
     return GenerativeReader(model, parts.verifier, Abstainer.load(),
                             sentences=settings.evidence_sentences, words=settings.evidence_words,
                             policy=settings.unverified,
-                            extractive=parts.extractive, queue=settings.model_queue)
+                            extractive=parts.extractive, queue=settings.model_queue,
+                            article_text=lambda article_id: _text(parts.docs, article_id))
+
+
+def _text(docs, article_id: str) -> str | None:
+    found = docs.article(article_id)
+    return found.text if found else None

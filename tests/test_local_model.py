@@ -30,6 +30,8 @@ def local_app(tmp_path_factory, real_embedder):
     assert settings.answer_model == "local"  # the default, as `make run` serves it
     app = create_app(settings, embedder_factory=lambda: real_embedder)
     app.extensions["qa"].warm_up()
+    llm = app.extensions["qa"].reader.model.model.llm
+    app.config["CACHED_AT_START"] = list(llm._input_ids[: llm.n_tokens])  # before any question
     yield app
     app.extensions["qa"].close()
 
@@ -40,6 +42,14 @@ def ask(app, question: str, **body) -> dict:
     data = response.get_json()
     assert_valid(app, data)
     return data
+
+
+def test_start_up_evaluates_the_instructions_before_the_first_question(local_app):
+    reader = local_app.extensions["qa"].reader
+    system = reader.model.model.prompt_tokens([("system", reader.prompt.system)])
+    cached = local_app.config["CACHED_AT_START"]
+    # The instructions and worked examples, all but the closing tokens of the system turn.
+    assert len(system) > 300 and cached[: len(system) - 8] == system[: len(system) - 8]
 
 
 def test_the_local_model_answers_in_its_own_words_with_a_verified_citation(local_app):

@@ -89,6 +89,13 @@ class LlamaCppModel:
         prompt = self._format(messages=chat).prompt + prefill
         return self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
 
+    def warm_up(self, messages: list[Message]) -> None:
+        """Evaluate ``messages`` into the KV cache, so the next prompt that opens the same way
+        (the instructions and worked examples) evaluates only what follows them."""
+        with self._run:
+            self._evaluate_prompt(self.prompt_tokens(messages), time.monotonic() + 600,
+                                  threading.Event())
+
     def first_token_ids(self, text: str) -> list[int]:
         """The token ids an answer opening with ``text`` can start with (" NOT", "NOT")."""
         ids = set()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
-from qa.cite import citation_problems, render
+from qa.cite import Claim, citation_problems, render
 from qa.compose import rerank
 from qa.condense import Standalone, Turn, condense
 from qa.decompose import split_question
@@ -22,7 +22,8 @@ from qa.errors import ModelError
 from qa.overview import MAX_ARTICLES, leads, overview_topic, relevant_articles
 from qa.readers import ABSTAIN_TEXT, Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
-from qa.recency import mark_newer
+from qa.recency import day_of, mark_newer
+from qa.verify import numbers
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,30 @@ class Pipeline:
 
     # -- read -----------------------------------------------------------------------------
 
+    def unstated(self, question: ReaderInput) -> list[str]:
+        """The numbers the question gives (a year, a score, an age) that no article found
+        states. Articles that never say "2014" are about another season, election or final:
+        whatever their sentences say reads well and verifies, and answers something else."""
+        asked = numbers(question.question)
+        if not asked or question.overview:
+            return []
+        found: set[str] = set()
+        for article_id in {p.chunk.article_id for part in question.parts for p in part.passages}:
+            article = self.parts.docs.article(article_id)
+            if article is not None:
+                found |= numbers(" ".join([article.title, article.text,
+                                           day_of(article.published) or ""]))
+        return sorted(asked - found, key=lambda n: (len(n), n))
+
     def read(self, question: ReaderInput, stream: bool) -> Generator[str, None, Answer]:
         """Run the configured reader; degrade to the extractive one when it cannot answer."""
         reader = self.reader
+        missing = self.unstated(question)
+        if missing:
+            said = " or ".join(missing)
+            text = f"The articles don't say: none of the articles found mentions {said}."
+            return Answer(Reading([Claim(text)], abstained=True,
+                                  details={"unstated_numbers": missing}), reader.name)
         if isinstance(reader, ExtractiveReader):
             reading = yield from reader.read(question, deadline=self._deadline())
             return Answer(reading, reader.name)
@@ -181,7 +203,7 @@ class Pipeline:
             for c in cited:
                 c["verified"] = (c["article_id"], c["start"], c["end"]) in trusted
             response["verified"] = all(c.verified for c in claims)
-        for key in ("draft", "verification", "answerability"):
+        for key in ("draft", "verification", "answerability", "unstated_numbers"):
             if key in reading.details:
                 response[key] = reading.details[key]
         if len(question.parts) > 1 or question.standalone != question.question:

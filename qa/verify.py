@@ -175,6 +175,16 @@ def key_terms(sentence: str) -> set[str]:
     return found
 
 
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers written in ``text`` as bare digits: "£150,000" and "150 000" are
+    "150000", "$50bn" is "50", "2-1" is "2" and "1"."""
+    return {m.group(0).replace(",", "").rstrip(".")
+            for m in _NUMBER.finditer(_whole_numbers(text))}
+
+
 def introduced(claim: str, question: str, context: str) -> bool:
     """Tell whether every name ``claim`` repeats from ``question`` is in ``context``.
 

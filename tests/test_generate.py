@@ -138,6 +138,19 @@ def test_warm_up_loads_the_model_and_evaluates_the_instructions_before_any_quest
     assert built == [1] and warmed[0][0] == ("system", reader.prompt.system)
 
 
+def test_a_year_no_article_found_states_is_abstained_on_without_asking_the_model(make_app,
+                                                                              openai_stub):
+    openai_stub.responder = cite_first()
+    app = make_app()
+    data = ask(app, "How many drones could Ukraine produce in 2019?")
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["unstated_numbers"] == ["2019"] and "2019" in data["answer"]
+    assert openai_stub.requests == []  # nothing read: the articles are about other years
+    # A number the articles do state is read as before.
+    data = ask(app, "How much of the $35bn in defense production is unfunded?")
+    assert "unstated_numbers" not in data and len(openai_stub.requests) == 1
+
+
 def test_prompt_variables_are_strict(tmp_path: Path):
     (tmp_path / "p.txt").write_text("=== system ===\nS {a}\n=== user ===\nU {b}\n")
     assert Prompt.load("p", {"a", "b"}, tmp_path).messages(a="1", b="2") == [

@@ -14,6 +14,7 @@ from qa.verify import (
     fixture_pairs,
     introduced,
     key_terms,
+    numbers,
     split_answer,
 )
 from tests.fakes import FakeEmbedder
@@ -148,3 +149,10 @@ def test_a_name_from_the_question_must_have_been_said_where_the_claim_stands():
     assert not introduced("Each year, Russia can produce 8 million.",
                           "how many drones can russia produce each year?", told)
 
+
+
+def test_numbers_are_compared_as_digits_whatever_their_writing():
+    assert numbers("£150,000 and 150 000, $50bn, a 2-1 win in 2004.") == {
+        "150000", "50", "2", "1", "2004"}
+    assert numbers("16.1% of the vote") == {"16.1"}
+    assert numbers("no figures here") == set()

@@ -198,7 +198,7 @@ class AskResponse(Reply):
 
     omit_none: ClassVar[frozenset[str]] = frozenset({
         "fallback", "requested_model", "standalone_question", "verified", "verification",
-        "draft", "answerability",
+        "draft", "answerability", "unstated_numbers",
     })
 
     answer: str
@@ -218,6 +218,9 @@ class AskResponse(Reply):
     draft: str | None = Field(None, description="generative: what the model wrote, before "
                                                 "verification (the streamed tokens)")
     answerability: Answerability | None = None
+    unstated_numbers: list[str] | None = Field(
+        None, description="numbers the question gives (a year, a score) that no article found "
+                          "states: the service abstained without reading them")
 
 
 class RetrievalEvent(Reply):

@@ -17,6 +17,16 @@ from pathlib import Path
 WEIGHTS_FILE = Path(__file__).with_name("abstain.json")
 
 
+# The sign each signal's weight may take (0: either), by what it means. Near-misses share
+# the question's words, so a free fit on them learns that a less similar sentence means
+# "answerable", and then an off-topic question ("how many planets are there?") looks it.
+DIRECTIONS = {
+    "refusal": -1, "refused": -1, "support": 1, "novelty": 0, "cited_similarity": 1,
+    "cited_coverage": 1, "top_similarity": 1, "top_coverage": 1, "passage_similarity": 1,
+    "sentence_score": 1, "extractive_abstains": -1, "agrees": 1,
+}
+
+
 @dataclass(frozen=True)
 class Signals:
     """What is known about one answer attempt: shares in [0, 1], similarities and scores."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.abstain import WEIGHTS_FILE, Abstainer, Signals
+from qa.abstain import DIRECTIONS, WEIGHTS_FILE, Abstainer, Signals
 from qa.drafts import Drafts
 from qa.errors import ModelError
 from qa.eval import correct, load_fixtures
@@ -122,17 +122,21 @@ def labels(rows: list[dict], target: str = "answerable") -> np.ndarray:
     return np.array([float(outcome(r, True)[1]) for r in rows])
 
 
-def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000) -> tuple:
+def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000,
+             signs: np.ndarray | None = None) -> tuple:
     """L2-regularised logistic regression on standardised features (plain gradient descent,
-    small data); returns weights and bias in the original units."""
+    small data); a weight whose ``signs`` entry is +1 or -1 is kept on that side of zero
+    (projected gradient). Returns weights and bias in the original units."""
     mean, std = x.mean(0), x.std(0) + 1e-9
     z = (x - mean) / std
     w, b = np.zeros(z.shape[1]), 0.0
+    signs = np.zeros(z.shape[1]) if signs is None else signs
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(z @ w + b)))
         grad = z.T @ (p - y) / len(y) + l2 * w / len(y)
         w -= 0.5 * grad
         b -= 0.5 * float(np.mean(p - y))
+        w = np.where(signs * w < 0, 0.0, w)
     weights = w / std
     return weights, b - float(weights @ mean)
 
@@ -157,11 +161,13 @@ def best_threshold(rows: list[dict], probs: np.ndarray, max_refusals: float) -> 
 
 
 def fit(rows: list[dict], max_refusals: float, l2: float, names: list[str] | None = None,
-        target: str = "answerable") -> Abstainer:
-    """Fit on ``names`` (default: every signal); the others weigh 0."""
+        target: str = "answerable", monotone: bool = True) -> Abstainer:
+    """Fit on ``names`` (default: every signal); the others weigh 0. ``monotone`` keeps each
+    weight on the side ``DIRECTIONS`` gives it."""
     names = names or Signals.names()
     rows = [r for r in rows if r["signals"] is not None]
-    fitted, bias = logistic(matrix(rows, names), labels(rows, target), l2)
+    signs = np.array([DIRECTIONS[n] for n in names], dtype=float) if monotone else None
+    fitted, bias = logistic(matrix(rows, names), labels(rows, target), l2, signs=signs)
     by_name = dict(zip(names, fitted, strict=True))
     weights = tuple(float(by_name.get(n, 0.0)) for n in Signals.names())
     abstainer = Abstainer(weights, bias, 0.5)
@@ -177,14 +183,14 @@ def evaluate(abstainer: Abstainer, rows: list[dict]) -> dict:
 
 def cross_validate(rows: list[dict], folds: int, max_refusals: float, l2: float,
                    names: list[str] | None = None, target: str = "answerable",
-                   seed: int = 7) -> dict:
+                   seed: int = 7, monotone: bool = True) -> dict:
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     decisions = [True] * len(rows)
     for k in range(folds):
         test = set(order[k::folds])
         model = fit([r for i, r in enumerate(rows) if i not in test], max_refusals, l2, names,
-                    target)
+                    target, monotone)
         for i in test:
             r = rows[i]
             decisions[i] = r["signals"] is None or model.answerable(Signals(**r["signals"]))
@@ -210,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--folds", type=int, default=5)
     f.add_argument("--signals", help="comma-separated signals to fit on (default: all)")
     f.add_argument("--target", choices=("answerable", "right"), default="answerable")
+    f.add_argument("--free", action="store_true",
+                   help="let every weight take either sign (default: qa.abstain.DIRECTIONS)")
     f.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -221,12 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = [r for path in args.rows for r in json.loads(path.read_text())]
     names = args.signals.split(",") if args.signals else None
-    abstainer = fit(rows, args.max_refusals, args.l2, names, args.target)
+    monotone = not args.free
+    abstainer = fit(rows, args.max_refusals, args.l2, names, args.target, monotone)
     report = {
         "never_abstain": scores(rows, [True] * len(rows)),
         "fitted": evaluate(abstainer, rows),
         f"cv{args.folds}": cross_validate(rows, args.folds, args.max_refusals, args.l2, names,
-                                          args.target),
+                                          args.target, monotone=monotone),
         "threshold": abstainer.threshold,
         "weights": dict(zip(Signals.names(), (round(w, 3) for w in abstainer.weights),
                             strict=True)),
@@ -238,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         abstainer.save(WEIGHTS_FILE, fitted=f"python -m qa.calibrate_abstainer fit "
                        f"{' '.join(p.name for p in args.rows)} --signals {args.signals} "
-                       f"--target {args.target}", cv=report[f"cv{args.folds}"])
+                       f"--target {args.target}{' --free' if args.free else ''}",
+                       cv=report[f"cv{args.folds}"])
         print(f"wrote {WEIGHTS_FILE}")
     return 0
 

@@ -144,7 +144,7 @@ def main(make_app: Callable[[], Flask] = create_app) -> None:
         app = make_app()
         service: QAService = app.extensions["qa"]
         service.store  # noqa: B018 - open it first: a held store fails before the model loads
-        service.warm_up()
+        service.warm_up(wait=False)
     except QAError as exc:
         sys.exit(f"error: {exc.message}")
     settings = service.settings

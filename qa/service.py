@@ -126,16 +126,27 @@ class QAService:
             self._seeded = True
             return report
 
-    def warm_up(self) -> None:
-        """Load the models and the stores so the first question is as fast as the rest."""
+    def warm_up(self, wait: bool = True) -> threading.Thread | None:
+        """Load the models and the stores so the first question is as fast as the rest.
+
+        ``wait=False`` warms the answer model in a thread instead (a local model takes a few
+        seconds to evaluate its instructions): the server can listen meanwhile, and a
+        question that comes first waits for the model as it would have anyway.
+        """
         self.ensure_seeded()
         self.docs  # noqa: B018 - build the local cache now if this worker has none
         self.embedder.embed_documents(["warm up"] * 2)
         self.scorer  # noqa: B018 - build it now, not on the first request
-        warm = getattr(self.reader, "warm_up", None)
-        if warm is not None:
-            warm()
         check_in_background(self.corpus)
+        warm = getattr(self.reader, "warm_up", None)
+        if warm is None:
+            return None
+        if wait:
+            warm()
+            return None
+        thread = threading.Thread(target=_warm, args=(warm,), name="warm-model", daemon=True)
+        thread.start()
+        return thread
 
     # -- the read path --------------------------------------------------------------------
 
@@ -150,3 +161,10 @@ class QAService:
 
     def ask(self, request: AskRequest) -> dict:
         return self.pipeline.ask(request)
+
+
+def _warm(warm: Callable[[], None]) -> None:
+    try:
+        warm()
+    except Exception:  # the first question will meet the same failure and degrade
+        log.exception("warming the answer model failed")

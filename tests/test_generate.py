@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -136,6 +137,23 @@ def test_warm_up_loads_the_model_and_evaluates_the_instructions_before_any_quest
     assert not built  # building the app stays cheap
     reader.warm_up()
     assert built == [1] and warmed[0][0] == ("system", reader.prompt.system)
+
+
+def test_start_up_can_warm_the_model_while_the_server_listens(make_app):
+    svc = make_app().extensions["qa"]
+    release, warmed = threading.Event(), threading.Event()
+
+    class Reader:
+        def warm_up(self):
+            release.wait(5)
+            warmed.set()
+
+    svc.reader = Reader()
+    thread = svc.warm_up(wait=False)
+    assert thread is not None and not warmed.is_set()  # back before the model is warm
+    release.set()
+    thread.join(5)
+    assert warmed.is_set()
 
 
 def test_a_year_no_article_found_states_is_abstained_on_without_asking_the_model(make_app,

@@ -109,7 +109,9 @@ class Pipeline:
         """The numbers the question gives (a year, a score, an age) that no article found
         states. Articles that never say "2014" are about another season, election or final:
         whatever their sentences say reads well and verifies, and answers something else."""
-        asked = numbers(question.question)
+        # A single digit pins nothing ("the 2nd half", "alert(4)" pasted with markup) and
+        # is in almost every article anyway; years, scores, ages and fees have two or more.
+        asked = {n for n in numbers(question.question) if len(n.replace(".", "")) > 1}
         if not asked or question.overview:
             return []
         found: set[str] = set()

@@ -250,6 +250,18 @@ def test_a_degraded_abstention_does_not_claim_to_quote_the_articles(open_tab, st
     expect(reply.locator(".meta .badge")).to_have_text(["degraded"])
 
 
+def test_an_answer_no_model_drafted_is_not_called_a_withdrawn_draft(open_tab, stub):
+    # No article states 2019: the service abstains before any model reads, and the final
+    # answer is streamed as it is. Nothing was drafted, so nothing was withdrawn.
+    stub.responder = answering(delay=0.03)
+    page = open_tab().page
+    reply = ask(page, "How many drones could Ukraine produce in 2019?")
+    expect(reply).to_have_class(re.compile(r"\babstained\b"))
+    expect(reply.locator(".answer-text")).to_contain_text(
+        "none of the articles found mentions 2019")
+    expect(reply.locator(".answer-note")).to_have_count(0)
+
+
 def test_a_withdrawn_draft_says_so(open_tab, stub, stub_server, monkeypatch):
     stub.responder = answering(delay=0.03)
     # The abstainer judges the articles do not answer, whatever the model wrote.

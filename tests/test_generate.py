@@ -164,9 +164,11 @@ def test_a_year_no_article_found_states_is_abstained_on_without_asking_the_model
     assert data["abstained"] is True and data["citations"] == []
     assert data["unstated_numbers"] == ["2019"] and "2019" in data["answer"]
     assert openai_stub.requests == []  # nothing read: the articles are about other years
-    # A number the articles do state is read as before.
+    # A number the articles do state is read as before; a single digit pins nothing.
     data = ask(app, "How much of the $35bn in defense production is unfunded?")
     assert "unstated_numbers" not in data and len(openai_stub.requests) == 1
+    data = ask(app, "How many drones can Ukraine produce each year? <b onclick=f(7)>")
+    assert "unstated_numbers" not in data and len(openai_stub.requests) == 2
 
 
 def test_prompt_variables_are_strict(tmp_path: Path):

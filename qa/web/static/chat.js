@@ -101,7 +101,10 @@ function streamHandlers(view) {
     // "citation" events need no work: the final event carries all citations.
     return undefined;
   };
-  return { onEvent, result: () => final, draftShown: () => Boolean(draft && draft.shown) };
+  // The server streams a final answer no model drafted (an abstention, the extractive
+  // reader's) as tokens too: that is the answer arriving, not a draft it replaced.
+  const drafted = () => Boolean(draft && draft.shown) && !(final && draft.raw === final.answer);
+  return { onEvent, result: () => final, draftShown: drafted };
 }
 
 async function ask(question, { echo = true, filters = currentFilters() } = {}) {

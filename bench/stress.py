@@ -109,7 +109,16 @@ def reader(bases: list[str], ledger: Ledger, until: float, statuses: Counter) ->
             tokens = list(ledger.live.values())
         q = question(rng.choice(tokens)) if tokens else "How many cars cross the bridge?"
         r = session.post(f"{rng.choice(bases)}/ask", json={"question": q}, timeout=60)
-        statuses[r.status_code] += 1
+        statuses[r.status_code if r.status_code == 200 else f"{r.status_code} {_code(r)}"] += 1
+
+
+def _code(response) -> str:
+    """The error code of a refused answer (store_unavailable, overloaded, ...): which one
+    tells a timeout under load from a lost write."""
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return "(no JSON error)"
 
 
 def verify_served(base: str, ledger: Ledger) -> list[str]:

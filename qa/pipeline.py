@@ -111,19 +111,21 @@ class Pipeline:
         whatever their sentences say reads well and verifies, and answers something else."""
         # A single digit pins nothing ("the 2nd half", "alert(4)" pasted with markup) and
         # is in almost every article anyway; years, scores, ages and fees have two or more.
-        asked = {n for n in numbers(question.question) if len(n.replace(".", "")) > 1}
-        if not asked or question.overview:
+        if question.overview:
             return []
-        found: set[str] = set()
+        missing = {n for n in numbers(question.question) if len(n.replace(".", "")) > 1}
         for article_id in {p.chunk.article_id for part in question.parts for p in part.passages}:
+            if not missing:
+                break
             article = self.parts.docs.article(article_id)
             if article is not None:
-                found |= numbers(" ".join([article.title, article.text,
-                                           day_of(article.published) or ""]))
-        return sorted(asked - found, key=lambda n: (len(n), n))
+                missing -= numbers(" ".join([article.title, article.text,
+                                             day_of(article.published) or ""]))
+        return sorted(missing, key=lambda n: (len(n), n))
 
     def read(self, question: ReaderInput, stream: bool) -> Generator[str, None, Answer]:
-        """Run the configured reader; degrade to the extractive one when it cannot answer."""
+        """Run the configured reader; degrade to the extractive one when it cannot answer.
+        A question pinned to a number no article found states is abstained on unread."""
         reader = self.reader
         missing = self.unstated(question)
         if missing:

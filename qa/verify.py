@@ -185,6 +185,36 @@ def numbers(text: str) -> set[str]:
             for m in _NUMBER.finditer(_whole_numbers(text))}
 
 
+# Number words, so a "2" the model writes for "two" is not taken for an invention. Ordinals
+# count too ("sixth"); "one" and "first" also mean other things, which only ever excuses
+# a number, never accuses one.
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+_ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth "
+             "eleventh twelfth").split()
+_TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90, "hundred": 100, "dozen": 12}
+_NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **{w: i for i, w in enumerate(_ORDINALS)},
+                 **_TENS}
+
+
+# "Dozens of civilians" read as "20": a rounding of a figure the article gives vaguely,
+# not an invention, when it is of the rough count's size.
+_ROUGHLY = {"handful": (2, 10), "several": (2, 10), "dozens": (12, 100), "scores": (20, 100),
+            "hundreds": (100, 1000), "thousands": (1000, 10**6)}
+
+
+def invented(claim: str, read: str) -> set[str]:
+    """The numbers ``claim`` states that ``read`` (all the model was shown) never does, as
+    digits, as words or as a rough count of their size ("dozens" for 20): a number the model
+    made up, not one it misquoted a sentence for."""
+    said = re.findall(r"[a-z]+", read.lower())
+    stated = numbers(read) | {str(_NUMBER_WORDS[w]) for w in said if w in _NUMBER_WORDS}
+    rough = [_ROUGHLY[w] for w in set(said) & set(_ROUGHLY)]
+    return {n for n in numbers(_MARKERS.sub("", claim)) - stated
+            if not any(low <= float(n) < high for low, high in rough)}
+
+
 def introduced(claim: str, question: str, context: str) -> bool:
     """Tell whether every name ``claim`` repeats from ``question`` is in ``context``.
 

@@ -533,6 +533,27 @@ def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_st
     assert data["citations"][0]["quote"].startswith("It said 412 cargo ships")
 
 
+DRONES_A_YEAR = "How many drones can Ukraine produce each year?"
+
+
+def test_a_number_no_sentence_it_read_states_abstains(make_app, openai_stub):
+    # The abstainer would let it through, and the extractive reader would answer: the model
+    # making the number up is what says the sentences do not give it.
+    openai_stub.responder = _citing("8 million drones", "Ukraine can produce 37 drones a year")
+    data = ask(make_app(NEVER_ABSTAINS), DRONES_A_YEAR)
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["verification"]["invented_numbers"] == ["37"] and "fallback" not in data
+
+
+def test_an_unsupported_answer_with_a_number_it_read_falls_back(make_app, openai_stub):
+    # 8 is in the sentence: the model misread it (tanks), it did not invent it.
+    openai_stub.responder = _citing("8 million drones",
+                                    "Ukraine can build 8 million battle tanks a year")
+    data = ask(make_app(NEVER_ABSTAINS), DRONES_A_YEAR)
+    assert data["fallback"] == "unverified" and data["abstained"] is False
+    assert data["verification"]["invented_numbers"] == []
+
+
 # -- what a story is about, and summaries (qa.overview) ---------------------------------------
 
 DRONE_LEAD = "President Volodymyr Zelensky has highlighted a crucial issue affecting Ukraine"

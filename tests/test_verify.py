@@ -13,6 +13,7 @@ from qa.verify import (
     claims_from,
     fixture_pairs,
     introduced,
+    invented,
     key_terms,
     numbers,
     split_answer,
@@ -156,3 +157,19 @@ def test_numbers_are_compared_as_digits_whatever_their_writing():
         "150000", "50", "2", "1", "2004"}
     assert numbers("16.1% of the vote") == {"16.1"}
     assert numbers("no figures here") == set()
+
+
+def test_a_number_is_invented_only_when_nothing_read_states_it():
+    read = "(3 May 2005) two lawyers quit the panel of 19, the fifth this year."
+    assert invented("Two lawyers quit [1].", read) == set()
+    assert invented("2 lawyers quit, leaving 17.", read) == {"17"}
+    assert invented("It was the 5th resignation in 2005.", read) == set()
+    assert invented("The panel had 19 members.", read) == set()
+    assert invented("It had 190 members.", read) == {"190"}
+
+
+def test_a_rough_count_excuses_only_numbers_of_its_size():
+    read = "dozens of civilians were killed and several buildings hit."
+    assert invented("About 20 civilians died.", read) == set()
+    assert invented("3 buildings were hit.", read) == set()
+    assert invented("400 civilians died.", read) == {"400"}

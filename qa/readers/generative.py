@@ -24,7 +24,7 @@ from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
 from qa.recency import dated, day_of
-from qa.verify import Verifier, introduced, split_answer
+from qa.verify import Verifier, introduced, invented, split_answer
 from vectorstore.terms import terms
 
 REFUSAL = "NOT FOUND"
@@ -201,16 +201,18 @@ class GenerativeReader:
         # The articles' dates were shown with the sentences: saying when is not an invention.
         given = " ".join([question.question, *filter(None, (day_of(s.published)
                                                              for s in evidence))])
-        claims, counts = ([], {}) if refused else self._verified(raw, evidence, given,
-                                                                 question.question)
+        claims, counts = ([], {}) if refused else self._verified(
+            raw, evidence, given, question.question, _history(question))
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
         details = _details(raw, counts, answerability=describe(signals, probability))
         # A refusal the extractive reader agrees with is an answer, not a failure; an answer
         # about the question's subject drawn from a sentence about another one says the
-        # articles cover something near the question, not the question.
+        # articles cover something near the question, not the question; so does a number no
+        # sentence it read states ("10 [3]" for how many drones were launched this year).
         if (probability < self.abstainer.threshold or (refused and signals.extractive_abstains)
-                or (not claims and counts.get("misattributed"))):
+                or (not claims and (counts.get("misattributed")
+                                    or counts.get("invented_numbers")))):
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
         if not claims:
             # The articles seem to answer, but the model's answer is not theirs (or it
@@ -232,11 +234,13 @@ class GenerativeReader:
         return Reading(claims, abstained=False, details=details)
 
     def _verified(self, raw: str, evidence: list[Sentence], given: str,
-                  asked: str = "") -> tuple[list[Claim], dict]:
+                  asked: str = "", history: str = "") -> tuple[list[Claim], dict]:
         """Keep the answer sentences a sentence the model read supports, citing that one.
         ``given`` is what the answer may repeat unsupported (the question, the days shown);
-        ``asked`` the question, whose names must be the cited sentence's subject."""
-        claims, dropped, moved, removed, misattributed = [], 0, 0, 0, 0
+        ``asked`` the question, whose names must be the cited sentence's subject;
+        ``history`` the earlier turns the model was shown, whose numbers are not invented."""
+        claims, dropped, moved, removed, misattributed, made_up = [], 0, 0, 0, 0, set()
+        read = " ".join([given, history, *(dated(s.text, s.published) for s in evidence)])
         for sentence in split_answer(raw, len(evidence)):
             removed += len(sentence.fabricated)
             cited = [evidence[n - 1] for n in sentence.cited]
@@ -255,8 +259,10 @@ class GenerativeReader:
             else:
                 dropped += 1
                 misattributed += misnamed
+                made_up |= invented(sentence.text, read)
         return claims, {"removed_markers": removed, "dropped_sentences": dropped,
-                        "moved_citations": moved, "misattributed": misattributed}
+                        "moved_citations": moved, "misattributed": misattributed,
+                        "invented_numbers": sorted(made_up)}
 
     def _best(self, claim: str, sentences: list[Sentence], given: str, asked: str):
         """The best support of ``claim`` among ``sentences``, and whether one would have

@@ -554,6 +554,27 @@ def test_an_unsupported_answer_with_a_number_it_read_falls_back(make_app, openai
     assert data["verification"]["invented_numbers"] == []
 
 
+
+def test_an_answer_that_only_restates_the_question_abstains(make_app, openai_stub):
+    openai_stub.responder = _citing("8 million drones", "Ukraine makes drones each year")
+    data = ask(make_app(NEVER_ABSTAINS), "Which factory makes Ukraine's drones each year?")
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["verification"]["restated"] == 1 and "fallback" not in data
+
+
+@pytest.mark.parametrize("question, draft", [
+    ("Can Ukraine produce drones each year or only once in a while?",
+     "Ukraine produces drones each year"),
+    ("Does Ukraine produce drones each year?", "No, Ukraine produces drones each year"),
+])
+def test_choosing_yes_no_or_an_alternative_is_no_restatement(make_app, openai_stub,
+                                                              question, draft):
+    openai_stub.responder = _citing("8 million drones", draft)
+    data = ask(make_app(NEVER_ABSTAINS), question)
+    assert data["fallback"] == "unverified" and data["abstained"] is False
+    assert data["verification"]["restated"] == 0
+
+
 # -- what a story is about, and summaries (qa.overview) ---------------------------------------
 
 DRONE_LEAD = "President Volodymyr Zelensky has highlighted a crucial issue affecting Ukraine"

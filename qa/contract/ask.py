@@ -184,6 +184,9 @@ class Verification(Reply):
     invented_numbers: list[str] = Field(
         default_factory=list, description="numbers in dropped sentences that no sentence the "
                                           "model read states, as digits")
+    restated: int = Field(
+        0, ge=0, description="dropped sentences, when every one was, that only restated the "
+                             "question's words")
 
 
 class Answerability(Reply):

@@ -92,6 +92,7 @@ def select(question: ReaderInput, count: int, words: int = 0) -> list[Sentence]:
 
 
 WORD = re.compile(r"\S+")
+YES_NO = re.compile(r"(?i)\W*(?:yes|no)\b")
 
 
 def window(text: str, covered: frozenset[str], words: int) -> tuple[int, int]:
@@ -208,11 +209,13 @@ class GenerativeReader:
         details = _details(raw, counts, answerability=describe(signals, probability))
         # A refusal the extractive reader agrees with is an answer, not a failure; an answer
         # about the question's subject drawn from a sentence about another one says the
-        # articles cover something near the question, not the question; so does a number no
-        # sentence it read states ("10 [3]" for how many drones were launched this year).
+        # articles cover something near the question, not the question; so do a number no
+        # sentence it read states ("10 [3]" for how many drones were launched this year) and
+        # an answer that only restates the question.
         if (probability < self.abstainer.threshold or (refused and signals.extractive_abstains)
                 or (not claims and (counts.get("misattributed")
-                                    or counts.get("invented_numbers")))):
+                                    or counts.get("invented_numbers")
+                                    or counts.get("restated")))):
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
         if not claims:
             # The articles seem to answer, but the model's answer is not theirs (or it
@@ -241,6 +244,10 @@ class GenerativeReader:
         ``history`` the earlier turns the model was shown, whose numbers are not invented."""
         claims, dropped, moved, removed, misattributed, made_up = [], 0, 0, 0, 0, set()
         read = " ".join([given, history, *(dated(s.text, s.published) for s in evidence)])
+        # An answer made only of the question's words answers nothing ("Auxerre scored goals"
+        # for who scored them), unless the question offered the choice ("...or every year?").
+        known, restated = set(terms(f"{asked} {history}")), 0
+        choice = bool(re.search(r"\bor\b", asked, re.IGNORECASE))
         for sentence in split_answer(raw, len(evidence)):
             removed += len(sentence.fabricated)
             cited = [evidence[n - 1] for n in sentence.cited]
@@ -260,9 +267,12 @@ class GenerativeReader:
                 dropped += 1
                 misattributed += misnamed
                 made_up |= invented(sentence.text, read)
+                restated += not (set(terms(sentence.text)) - known
+                                 or YES_NO.match(sentence.text) or choice)
         return claims, {"removed_markers": removed, "dropped_sentences": dropped,
                         "moved_citations": moved, "misattributed": misattributed,
-                        "invented_numbers": sorted(made_up)}
+                        "invented_numbers": sorted(made_up),
+                        "restated": restated if restated == dropped else 0}
 
     def _best(self, claim: str, sentences: list[Sentence], given: str, asked: str):
         """The best support of ``claim`` among ``sentences``, and whether one would have

@@ -279,6 +279,20 @@ def test_a_withdrawn_draft_says_so(open_tab, stub, stub_server, monkeypatch):
     assert kinds.index("draft") < kinds.index("final"), kinds
 
 
+
+@pytest.mark.parametrize("draft, why", [
+    ("Ukraine can produce 37 drones a year [1].", "no sentence the model read states 37"),
+    ("Ukraine can produce drones each year [1].", "it only repeated the question"),
+])
+def test_a_withdrawn_draft_says_what_was_wrong_with_it(open_tab, stub, stub_server,
+                                                       monkeypatch, draft, why):
+    stub.responder = lambda body: Reply(draft, chunk_delay=0.03)
+    # The abstainer would let either through: verification withdraws them.
+    monkeypatch.setattr(stub_server.service.reader, "abstainer", Abstainer.of(bias=10))
+    reply = ask(open_tab().page, DRONES)
+    expect(reply).to_have_class(re.compile(r"\babstained\b"))
+    expect(reply.locator(".answer-note")).to_contain_text(f"The draft was withdrawn: {why}.")
+
 def test_reduced_motion_stills_the_draft_and_the_swap(open_tab, stub):
     stub.responder = answering(before=UNSUPPORTED, delay=0.08)
     page = open_tab(reduced_motion="reduce").page

@@ -62,6 +62,15 @@ export function readableDraft(raw) {
     .replace(/\s*\[[\d,;\s]*$/, '');
 }
 
+/** What verification found wrong with a withdrawn draft, in the user's words. */
+function withdrawnBecause(v) {
+  const invented = v.invented_numbers || [];
+  if (invented.length) return `no sentence the model read states ${invented.join(', ')}`;
+  if (v.restated) return 'it only repeated the question';
+  if (v.misattributed) return 'the sentence it used is about someone or something else';
+  return "the articles don't clearly answer this";
+}
+
 /** Why the verified answer differs from the draft, or null when it needs no word. */
 export function changeNote(resp, draftShown) {
   if (resp.degraded) {
@@ -72,7 +81,7 @@ export function changeNote(resp, draftShown) {
       : `${cause}, so this answer is taken straight from the articles.`;
   }
   if (resp.abstained) {
-    return draftShown ? "The draft was withdrawn: the articles don't clearly answer this." : null;
+    return draftShown ? `The draft was withdrawn: ${withdrawnBecause(resp.verification || {})}.` : null;
   }
   const dropped = resp.verification && resp.verification.dropped_sentences;
   if (Number.isInteger(dropped) && dropped > 0) {

@@ -502,6 +502,15 @@ def test_a_refusal_the_articles_contradict_falls_back_to_their_sentences(make_ap
     assert data["model"] == "extractive"
 
 
+
+def test_a_refusal_of_a_question_asking_for_a_number_or_name_is_an_abstention(make_app,
+                                                                           openai_stub):
+    # The sentences the model read hold no such figure, so none of them is the answer.
+    openai_stub.responder = lambda body: Reply("NOT FOUND")
+    data = ask(make_app(NEVER_ABSTAINS), "How many drones can Ukraine produce each year?")
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["degraded"] is False and "fallback" not in data
+
 def _citing(pattern: str, claim: str):
     """A responder that states ``claim`` citing the evidence sentence holding ``pattern``."""
     def respond(body):

@@ -22,6 +22,7 @@ from qa.abstain import Abstainer, Signals, describe
 from qa.cite import MARKER, Claim
 from qa.errors import ModelError
 from qa.prompt import Prompt
+from qa.question import answer_type
 from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
 from qa.recency import dated, day_of
 from qa.verify import Verifier, introduced, invented, split_answer
@@ -207,12 +208,16 @@ class GenerativeReader:
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
         details = _details(raw, counts, answerability=describe(signals, probability))
-        # A refusal the extractive reader agrees with is an answer, not a failure; an answer
-        # about the question's subject drawn from a sentence about another one says the
-        # articles cover something near the question, not the question; so do a number no
-        # sentence it read states ("10 [3]" for how many drones were launched this year) and
-        # an answer that only restates the question.
-        if (probability < self.abstainer.threshold or (refused and signals.extractive_abstains)
+        # A refusal is an answer, not a failure, when the extractive reader agrees or the
+        # question asks for a name, number, date or place: the sentences the model found no
+        # such answer in hold none for the fallback either (a why, how or yes/no question may
+        # still be answered by a sentence the strict model would not word). An answer about
+        # the question's subject drawn from a sentence about another one says the articles
+        # cover something near the question, not the question; so do a number no sentence it
+        # read states ("10 [3]" for how many drones were launched this year) and an answer
+        # that only restates the question.
+        if (probability < self.abstainer.threshold
+                or (refused and (signals.extractive_abstains or _typed(question)))
                 or (not claims and (counts.get("misattributed")
                                     or counts.get("invented_numbers")
                                     or counts.get("restated")))):
@@ -340,6 +345,11 @@ def check_text(raw: str) -> None:
     textual = sum(_textual(unicodedata.category(ch)) for ch in text)
     if not any(ch.isalnum() for ch in text) or controls or textual < 0.6 * len(text):
         raise ModelError("the model returned text that is not an answer", code="model_garbage")
+
+
+def _typed(question: ReaderInput) -> bool:
+    """Tell whether every part of the question asks for a name, number, date or place."""
+    return all(answer_type(part.text) for part in question.parts)
 
 
 def _textual(category: str) -> bool:

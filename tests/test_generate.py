@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -15,11 +16,13 @@ from qa.cite import citation_problems
 from qa.errors import ConfigError
 from qa.overview import overview_topic
 from qa.prompt import Prompt
+from qa.readers import Part, ReaderInput
 from qa.readers.chat import StreamingChat
 from qa.readers.generative import (
     GenerativeReader,
     LazyModel,
     _could_refuse,
+    _typed,
     check_text,
     window,
 )
@@ -510,6 +513,18 @@ def test_a_refusal_of_a_question_asking_for_a_number_or_name_is_an_abstention(ma
     data = ask(make_app(NEVER_ABSTAINS), "How many drones can Ukraine produce each year?")
     assert data["abstained"] is True and data["citations"] == []
     assert data["degraded"] is False and "fallback" not in data
+
+def test_a_follow_up_is_typed_by_what_it_asks_not_by_the_words_it_borrows():
+    # Condensed, the why-question carries "population" (a count) from the turn before; its
+    # refusal is of a why-question, which the articles' sentences may still answer.
+    def asked(text, own=""):
+        part = Part(text, SimpleNamespace(text=text, asked=own), [], [])
+        return ReaderInput(own or text, text, [], [part])
+
+    assert _typed(asked("What is Ukraine's population?"))
+    assert not _typed(asked("Why is it falling? (ukraine population)", "Why is it falling?"))
+    assert _typed(asked("And how many? (drones)", "And how many?"))
+
 
 def _citing(pattern: str, claim: str):
     """A responder that states ``claim`` citing the evidence sentence holding ``pattern``."""

@@ -348,8 +348,11 @@ def check_text(raw: str) -> None:
 
 
 def _typed(question: ReaderInput) -> bool:
-    """Tell whether every part of the question asks for a name, number, date or place."""
-    return all(answer_type(part.text) for part in question.parts)
+    """Tell whether every part of the question asks for a name, number, date or place.
+
+    As the sentence scorer does, the kind comes from the question as asked: a follow-up's
+    condensed text borrows the conversation's words, which do not change what is asked."""
+    return all(answer_type(part.query.asked or part.text) for part in question.parts)
 
 
 def _textual(category: str) -> bool:

@@ -7,6 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MARKER = re.compile(r"\[(\d+)\]")
+# What every reader answers when the articles do not say.
+ABSTAIN_TEXT = (
+    "The articles don't say. I could not find this in the indexed news articles, "
+    "so I won't guess."
+)
 
 
 @dataclass(frozen=True)

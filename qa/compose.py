@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.cite import Claim, Evidence
+from qa.cite import ABSTAIN_TEXT, Claim, Evidence
 from qa.question import answer_type, entities, on, supplies
-from qa.readers import ABSTAIN_TEXT
 from qa.recency import newest_first
 from qa.retrieve import Passage, Query, jaccard
 from vectorstore.docstore import DocStore, StoredChunk

@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from qa.readers.llama import Generation
+from qa.readers.chat import Generation
 
 
 class Drafts:

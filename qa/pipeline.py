@@ -14,13 +14,13 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
-from qa.cite import Claim, citation_problems, render
+from qa.cite import ABSTAIN_TEXT, Claim, citation_problems, render
 from qa.compose import rerank
 from qa.condense import Standalone, Turn, condense
 from qa.decompose import split_question
 from qa.errors import ModelError
 from qa.overview import MAX_ARTICLES, leads, overview_topic, relevant_articles
-from qa.readers import ABSTAIN_TEXT, Part, Reader, ReaderInput, Reading
+from qa.readers import Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
 from qa.recency import day_of, mark_newer
 from qa.verify import numbers

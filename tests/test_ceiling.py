@@ -13,8 +13,8 @@ from app import create_app
 from qa.abstain import Abstainer
 from qa.ceiling import main, measure, summarize
 from qa.eval import Fixture, correct
+from qa.readers.chat import Generation
 from qa.readers.generative import select
-from qa.readers.llama import Generation
 
 NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
 PURL = Fixture("purl", "PURL stands for what?", ["Prioritized Ukraine Requirements List"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.drafts import Drafts, replay
-from qa.readers.llama import Generation
+from qa.readers.chat import Generation
 
 PROMPT = [("system", "Answer from the sentences."), ("user", "Question: who won?")]
 

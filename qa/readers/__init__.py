@@ -32,11 +32,6 @@ from qa.cite import Claim
 from qa.condense import Turn
 from qa.errors import ConfigError
 
-ABSTAIN_TEXT = (
-    "The articles don't say. I could not find this in the indexed news articles, "
-    "so I won't guess."
-)
-
 
 @dataclass
 class Part:

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +28,18 @@ _OPENAI_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 def openai_role(role: str) -> str:
     return _OPENAI_ROLES.get(role, role)
+
+
+@dataclass
+class Generation:
+    """The text pieces of one answer as they are written, and what the model's first
+    token said about how likely each watched opening was (known to in-process models only)."""
+
+    pieces: Iterator[str]
+    first_probs: dict[str, float] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[str]:
+        return self.pieces
 
 
 class ChatModel(Protocol):
@@ -68,8 +81,6 @@ class StreamingChat:
     def generate(self, messages: list[Message], *, deadline: float, prefill: str = "",
                  watch: dict[str, str] | None = None,
                  cancel: threading.Event | None = None):
-        from qa.readers.llama import Generation
-
         if prefill and messages and openai_role(messages[-1][0]) == "user":
             role, text = messages[-1]
             messages = [*messages[:-1], (role, f"{text.rstrip()}\n{prefill}")]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from qa.cite import Claim
-from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
+from qa.cite import ABSTAIN_TEXT, Claim
+from qa.readers import ReaderInput, Reading, register
 
 MAX_PART_CLAIMS = 2  # per part of a multi-part question
 

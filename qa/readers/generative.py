@@ -19,11 +19,11 @@ from collections.abc import Generator
 from dataclasses import dataclass
 
 from qa.abstain import Abstainer, Signals, describe
-from qa.cite import MARKER, Claim
+from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.question import answer_type
-from qa.readers import ABSTAIN_TEXT, ReaderInput, Reading, register
+from qa.readers import ReaderInput, Reading, register
 from qa.recency import dated, day_of
 from qa.verify import Verifier, introduced, invented, split_answer
 from vectorstore.terms import terms

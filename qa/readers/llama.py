@@ -15,30 +15,17 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import ConfigError, ModelError
-from qa.readers.chat import Message, as_model_error, openai_role
+from qa.readers.chat import Generation, Message, as_model_error, openai_role
 
 log = logging.getLogger(__name__)
 # Prompt tokens evaluated per llama_decode call: the deadline is checked between calls.
 # 256 is ~5 % faster than 128 on two cores and still checks the deadline every ~1.7 s.
 EVAL_CHUNK = 256
-
-
-@dataclass
-class Generation:
-    """The text pieces of one answer as they are written, and what the model's first
-    token said about how likely each watched opening was."""
-
-    pieces: Iterator[str]
-    first_probs: dict[str, float] = field(default_factory=dict)
-
-    def __iter__(self) -> Iterator[str]:
-        return self.pieces
 
 
 class LlamaCppModel:

@@ -158,3 +158,29 @@ def supplies(kind: str | None, sentence: str, question: str = "", known: str = "
     names = {t for m in _NAME.finditer(sentence) if m.start() > 2
              for part in m.group().split("-") if part[:1].isupper() for t in terms(part)}
     return int(bool(names - asked - _NOT_NAMES))
+
+
+# Nouns any count may stand for: "12 civilians" answers how many people died.
+_ANY_COUNTED = frozenset(stem(w) for w in ("people", "persons", "times"))
+
+
+def counts_other(question: str, answer: str) -> bool:
+    """Tell whether ``answer`` counts only something other than what "how many X" asks
+    ("70 projects" for how many tanks, "163 MPs" for how many seats); a bare count or a
+    count of X answers it, and so does anything when X is people or times."""
+    asked = re.search(r"\bhow many ((?:[\w'-]+\s+){0,3}[\w'-]+)", question.lower())
+    if not asked:
+        return False
+    counted = {stem(w) for w in words(asked.group(1))
+               if w not in STOPWORDS and not w[0].isdigit()}
+    if not counted or counted & _ANY_COUNTED:
+        return False
+    text = re.sub(r"\[\d+\]", " ", answer.lower())
+    found = False
+    for count in _NUMBER.finditer(_NOT_A_COUNT.sub(" ", text)):
+        after = words(text[count.end():])[:1]
+        if not after or after[0] in STOPWORDS or after[0][0].isdigit() or (
+                stem(after[0]) in counted):
+            return False
+        found = True
+    return found

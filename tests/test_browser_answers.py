@@ -293,6 +293,18 @@ def test_a_withdrawn_draft_says_what_was_wrong_with_it(open_tab, stub, stub_serv
     expect(reply).to_have_class(re.compile(r"\babstained\b"))
     expect(reply.locator(".answer-note")).to_contain_text(f"The draft was withdrawn: {why}.")
 
+def test_a_draft_counting_something_else_says_so(open_tab, stub, stub_server, monkeypatch):
+    def respond(body):
+        n = next(n for n, text in passages(body).items() if "70 projects" in text)
+        return Reply(f"NATO members are working on over 70 projects [{n}].", chunk_delay=0.03)
+    stub.responder = respond
+    monkeypatch.setattr(stub_server.service.reader, "abstainer", Abstainer.of(bias=10))
+    reply = ask(open_tab().page, "How many tanks have NATO members sent to Ukraine?")
+    expect(reply).to_have_class(re.compile(r"\babstained\b"))
+    expect(reply.locator(".answer-note")).to_contain_text(
+        "The draft was withdrawn: it counted something other than what was asked.")
+
+
 def test_reduced_motion_stills_the_draft_and_the_swap(open_tab, stub):
     stub.responder = answering(before=UNSUPPORTED, delay=0.08)
     page = open_tab(reduced_motion="reduce").page

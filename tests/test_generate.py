@@ -586,6 +586,25 @@ def test_an_answer_that_only_restates_the_question_abstains(make_app, openai_stu
     assert data["verification"]["restated"] == 1 and "fallback" not in data
 
 
+TANKS_SENT = "How many tanks have NATO members sent to Ukraine?"
+
+
+def test_a_count_of_something_else_abstains(make_app, openai_stub):
+    # True to its sentence, and the abstainer would let it through, but it counts projects.
+    openai_stub.responder = _citing("70 projects", "NATO members are working on over 70 projects")
+    data = ask(make_app(NEVER_ABSTAINS), TANKS_SENT)
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["verification"]["miscounted"] == 1 and "fallback" not in data
+
+
+def test_a_count_of_what_was_asked_is_the_answer(make_app, openai_stub):
+    openai_stub.responder = _citing("70 projects", "NATO members are working on over 70 projects")
+    data = ask(make_app(NEVER_ABSTAINS), "How many projects are NATO members working on?")
+    assert data["abstained"] is False and "fallback" not in data
+    assert data["verification"]["miscounted"] == 0
+    assert "over 70 projects" in data["citations"][0]["quote"]
+
+
 @pytest.mark.parametrize("question, draft", [
     ("Can Ukraine produce drones each year or only once in a while?",
      "Ukraine produces drones each year"),

@@ -2,7 +2,7 @@ import pytest
 
 from qa.condense import Turn, condense
 from qa.decompose import split_question
-from qa.question import answer_type, entities, supplies
+from qa.question import answer_type, counts_other, entities, supplies
 
 
 @pytest.mark.parametrize(
@@ -88,6 +88,23 @@ def test_names_the_conversation_already_gave_are_not_the_answer():
     assert supplies(kind, sentence, "Who talked about it in Kyiv?") == 1
     assert supplies(kind, sentence, "Who talked about it in Kyiv?",
                     known="What is the PURL programme? Who talked about it in Kyiv?") == 0
+
+
+@pytest.mark.parametrize("question, answer, other", [
+    ("How many tanks have NATO countries sent?", "70 projects aimed at defence [1].", True),
+    ("how many seats did the conservatives win?", "163 MPs [1].", True),
+    ("how many of the 20 clubs were fined?", "Five players [1].", True),
+    ("how many seats did labour win?", "Labour won 301 of them [1].", False),
+    ("how many of the 20 clubs were fined?", "Five clubs [1].", False),
+    ("how many votes were cast?", "229 to 206 [1].", False),
+    ("How many drones can Ukraine produce?", "8 million drones [1].", False),
+    ("how many goals has he scored?", "He has scored three goals [1].", False),
+    ("how many people died?", "12 civilians [1].", False),  # people: any count of them
+    ("how many titles has she won?", "She won in 2001 [1].", False),  # no count: not this rule
+    ("who won?", "70 projects [1].", False),
+])
+def test_a_count_of_something_else_is_told_apart(question, answer, other):
+    assert counts_other(question, answer) is other
 
 
 def test_entities_are_the_capitalised_names_past_the_first_word():

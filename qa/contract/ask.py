@@ -187,6 +187,10 @@ class Verification(Reply):
     restated: int = Field(
         0, ge=0, description="dropped sentences, when every one was, that only restated the "
                              "question's words")
+    miscounted: int = Field(
+        0, ge=0, description="sentences true to the sentence they cite that count something "
+                             "other than what \"how many\" asked (70 projects for how many "
+                             "tanks), dropped")
 
 
 class Answerability(Reply):

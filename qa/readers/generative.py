@@ -22,7 +22,7 @@ from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.errors import ModelError
 from qa.prompt import Prompt
-from qa.question import answer_type
+from qa.question import answer_type, counts_other
 from qa.readers import ReaderInput, Reading, register
 from qa.recency import dated, day_of
 from qa.verify import Verifier, introduced, invented, split_answer
@@ -220,6 +220,7 @@ class GenerativeReader:
                 or (refused and (signals.extractive_abstains or _typed(question)))
                 or (not claims and (counts.get("misattributed")
                                     or counts.get("invented_numbers")
+                                    or counts.get("miscounted")
                                     or counts.get("restated")))):
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True, details=details)
         if not claims:
@@ -248,6 +249,7 @@ class GenerativeReader:
         ``asked`` the question, whose names must be the cited sentence's subject;
         ``history`` the earlier turns the model was shown, whose numbers are not invented."""
         claims, dropped, moved, removed, misattributed, made_up = [], 0, 0, 0, 0, set()
+        miscounted = 0
         read = " ".join([given, history, *(dated(s.text, s.published) for s in evidence)])
         # An answer made only of the question's words answers nothing ("Auxerre scored goals"
         # for who scored them), unless the question offered the choice ("...or every year?").
@@ -264,7 +266,12 @@ class GenerativeReader:
                 misnamed = misnamed or also
                 if alt is not None and alt.score >= self.verifier.threshold:
                     best, moved = alt, moved + 1
-            if best is not None and best.score >= self.verifier.threshold:
+            supported = best is not None and best.score >= self.verifier.threshold
+            if supported and counts_other(asked, sentence.text):
+                # True to the sentence, but a count of something else ("70 projects" for
+                # how many tanks): the sentences hold no count of what was asked.
+                dropped, miscounted = dropped + 1, miscounted + 1
+            elif supported:
                 claims.append(Claim(sentence.text, [best.evidence]))
             elif self.policy == "flag" and best is not None:
                 claims.append(Claim(sentence.text, [best.evidence], verified=False))
@@ -276,7 +283,7 @@ class GenerativeReader:
                                  or YES_NO.match(sentence.text) or choice)
         return claims, {"removed_markers": removed, "dropped_sentences": dropped,
                         "moved_citations": moved, "misattributed": misattributed,
-                        "invented_numbers": sorted(made_up),
+                        "invented_numbers": sorted(made_up), "miscounted": miscounted,
                         "restated": restated if restated == dropped else 0}
 
     def _best(self, claim: str, sentences: list[Sentence], given: str, asked: str):

@@ -68,6 +68,7 @@ function withdrawnBecause(v) {
   if (invented.length) return `no sentence the model read states ${invented.join(', ')}`;
   if (v.restated) return 'it only repeated the question';
   if (v.misattributed) return 'the sentence it used is about someone or something else';
+  if (v.miscounted) return 'it counted something other than what was asked';
   return "the articles don't clearly answer this";
 }
 

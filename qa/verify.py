@@ -18,6 +18,7 @@ import numpy as np
 
 from qa.cite import Claim, Evidence
 from qa.compose import SentenceVectors
+from qa.question import entities
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 
@@ -227,6 +228,12 @@ def introduced(claim: str, question: str, context: str) -> bool:
     names = {t for t in key_terms(claim) | key_terms(question) if not t[0].isdigit()}
     names &= set(terms(question)) & set(terms(claim))
     return not names or names <= set(terms(context))
+
+
+def unmentioned(question: str, article: str) -> set[str]:
+    """The names ``question`` gives (its capitalised words, see ``entities``) that
+    ``article`` never uses: an answer drawn from it is likely about someone else."""
+    return set(entities(question)) - set(terms(article))
 
 
 def _best_span(own: set[str], spans: list[tuple[int, int, str]],

@@ -543,6 +543,20 @@ def test_a_name_pinned_on_a_sentence_about_someone_else_abstains(make_app, opena
     assert data["verification"]["misattributed"] == 1 and "fallback" not in data
 
 
+@pytest.mark.parametrize("question, abstains", [
+    # Neither Boris nor Johnson is in the drone article: the answer is about someone else.
+    ("How many drones did Boris Johnson say Ukraine can produce each year?", True),
+    # One name an article lacks may be its own word for it: not enough to withdraw.
+    ("How many drones did Johnson say Ukraine can produce each year?", False),
+])
+def test_an_answer_from_an_article_that_never_names_the_question_s_subject_abstains(
+        make_app, openai_stub, question, abstains):
+    openai_stub.responder = _citing("8 million drones", "Ukraine can produce 8 million drones")
+    data = ask(make_app(NEVER_ABSTAINS), question)
+    assert data["abstained"] is abstains and "fallback" not in data
+    assert data["verification"]["misattributed"] == int(abstains)
+
+
 def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_stub):
     app = make_app()
     posted = app.test_client().post("/articles", json={

@@ -17,6 +17,7 @@ from qa.verify import (
     key_terms,
     numbers,
     split_answer,
+    unmentioned,
 )
 from tests.fakes import FakeEmbedder
 from vectorstore.chunk import chunk_article
@@ -150,6 +151,16 @@ def test_a_name_from_the_question_must_have_been_said_where_the_claim_stands():
     assert not introduced("Each year, Russia can produce 8 million.",
                           "how many drones can russia produce each year?", told)
 
+
+
+def test_the_names_a_question_gives_that_an_article_never_uses():
+    article = ("Ukraine's defence potential. President Zelensky said his country can produce "
+               "8 million drones a year.")
+    asked = "How many drones did Boris Johnson say Ukraine can produce each year?"
+    assert unmentioned(asked, article) == {"bori", "johnson"}
+    assert unmentioned("How many drones can Ukraine produce?", article) == set()
+    # A question typed in lower case names nothing this can check.
+    assert unmentioned(asked.lower(), article) == set()
 
 
 def test_numbers_are_compared_as_digits_whatever_their_writing():

@@ -180,7 +180,8 @@ class Verification(Reply):
                              "one that states them instead")
     misattributed: int = Field(
         0, ge=0, description="dropped sentences that pinned a name from the question on a "
-                             "sentence its article does not say is about it")
+                             "sentence its article does not say is about it, or that cite an "
+                             "article using two of the question's names nowhere")
     invented_numbers: list[str] = Field(
         default_factory=list, description="numbers in dropped sentences that no sentence the "
                                           "model read states, as digits")

@@ -25,7 +25,7 @@ from qa.prompt import Prompt
 from qa.question import answer_type, counts_other
 from qa.readers import ReaderInput, Reading, register
 from qa.recency import dated, day_of
-from qa.verify import Verifier, introduced, invented, split_answer
+from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
 from vectorstore.terms import terms
 
 REFUSAL = "NOT FOUND"
@@ -93,6 +93,9 @@ def select(question: ReaderInput, count: int, words: int = 0) -> list[Sentence]:
 
 
 WORD = re.compile(r"\S+")
+# An article may give one of the question's names in another form ("American" for the US,
+# "Washington" for its government); one that uses two of them nowhere is about someone else.
+STRANGERS = 2
 YES_NO = re.compile(r"(?i)\W*(?:yes|no)\b")
 
 
@@ -295,9 +298,11 @@ class GenerativeReader:
             support = self.verifier.support(claim, sentence, given)
             if support.score >= self.verifier.threshold and self.article_text is not None:
                 # "he" or "his country" may stand for a name said before the sentence.
-                told = (self.article_text(sentence.article_id) or "")[: sentence.start]
+                text = self.article_text(sentence.article_id) or sentence.text
+                told = text[: sentence.start]
                 if not introduced(claim, asked, " ".join([sentence.title, told,
-                                                             sentence.text])):
+                                                             sentence.text])) or (
+                        len(unmentioned(asked, f"{sentence.title} {text}")) >= STRANGERS):
                     support.score, misnamed = 0.0, True
             if best is None or support.score > best.score:
                 best = support

@@ -293,6 +293,7 @@ def test_a_withdrawn_draft_says_what_was_wrong_with_it(open_tab, stub, stub_serv
     expect(reply).to_have_class(re.compile(r"\babstained\b"))
     expect(reply.locator(".answer-note")).to_contain_text(f"The draft was withdrawn: {why}.")
 
+
 def test_a_draft_counting_something_else_says_so(open_tab, stub, stub_server, monkeypatch):
     def respond(body):
         n = next(n for n, text in passages(body).items() if "70 projects" in text)

@@ -298,11 +298,12 @@ class GenerativeReader:
             support = self.verifier.support(claim, sentence, given)
             if support.score >= self.verifier.threshold and self.article_text is not None:
                 # "he" or "his country" may stand for a name said before the sentence.
-                text = self.article_text(sentence.article_id) or sentence.text
-                told = text[: sentence.start]
+                article = self.article_text(sentence.article_id)
+                told = (article or "")[: sentence.start]
+                whole = f"{sentence.title} {article or sentence.text}"
                 if not introduced(claim, asked, " ".join([sentence.title, told,
                                                              sentence.text])) or (
-                        len(unmentioned(asked, f"{sentence.title} {text}")) >= STRANGERS):
+                        len(unmentioned(asked, whole)) >= STRANGERS):
                     support.score, misnamed = 0.0, True
             if best is None or support.score > best.score:
                 best = support

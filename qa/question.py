@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from qa.cite import MARKER
 from vectorstore.terms import STOPWORDS, stem, terms, words
 
 # The rule families ``python -m bench.ablation`` switches off one at a time (docs/ablation.md);
@@ -175,7 +176,7 @@ def counts_other(question: str, answer: str) -> bool:
                if w not in STOPWORDS and not w[0].isdigit()}
     if not counted or counted & _ANY_COUNTED:
         return False
-    text = re.sub(r"\[\d+\]", " ", answer.lower())
+    text = MARKER.sub(" ", answer.lower())
     found = False
     for count in _NUMBER.finditer(_NOT_A_COUNT.sub(" ", text)):
         after = words(text[count.end():])[:1]

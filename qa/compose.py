@@ -85,6 +85,7 @@ class Candidate:
     entities: float = 1.0  # share of the question's names its article mentions
     ask: float = 0.0  # idf-weighted coverage of the question's non-name words
     recency: float = 0.0  # how new its article is, for a question about the latest news
+    story: float = 1.0  # idf-weighted share of the question's terms its article holds
     score: float = 0.0
 
     @property
@@ -140,12 +141,16 @@ class ExtractiveAnswerer:
         names = entities(query.text)
         asked = {t: w for t, w in idf.items() if t not in names}
         asked_total = sum(asked.values()) or 1.0
-        version = self.docs.version() if names else 0
+        version = self.docs.version()
+        stories: dict[str, float] = {}
         cands = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
             context = set(terms(chunk.title))
             mentioned = self._mentions(chunk.article_id, names, version)
+            if chunk.article_id not in stories:
+                vocab = self._article_vocab(chunk.article_id, version) | context
+                stories[chunk.article_id] = sum(w for t, w in idf.items() if t in vocab) / total
             for start, end, text in chunk.sentence_texts():
                 if is_heading(text):
                     continue
@@ -163,6 +168,7 @@ class ExtractiveAnswerer:
                         passage=passage.dense,
                         entities=mentioned,
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,
+                        story=stories[chunk.article_id],
                     )
                 )
         if not cands:

@@ -24,6 +24,7 @@ from qa.readers.generative import (
     _could_refuse,
     _typed,
     check_text,
+    story_floor,
     window,
 )
 from qa.settings import Settings
@@ -569,6 +570,48 @@ def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_st
     data = ask(app, "How many cargo ships docked at Quillon in 2023?")
     assert data["abstained"] is False and data["verification"]["misattributed"] == 0
     assert data["citations"][0]["quote"].startswith("It said 412 cargo ships")
+
+
+# Two stories about one player; only the Memphis one gives a score.
+SAN_JOSE = ("Top seed Andy Roddick played qualifier Paul Goldstein at the San Jose Open on "
+            "Tuesday. The score was level when rain stopped play.")
+MEMPHIS = ("Andy Roddick rallied to beat Sweden's Thomas Enqvist 3-6 7-6 7-5 in Memphis. He "
+           "meets Goldstein next.")
+
+
+@pytest.mark.parametrize("question, withdrawn", [
+    # Typed in lower case, so no capitalised name gives the other story away.
+    ("what was the score when top seed andy roddick played qualifier paul goldstein at the "
+     "san jose open?", True),
+    ("what was the score when andy roddick beat thomas enqvist in memphis?", False),
+])
+def test_an_answer_from_another_story_than_the_one_asked_about_abstains(
+        make_app, openai_stub, question, withdrawn):
+    app = make_app(NEVER_ABSTAINS)
+    for article_id, text in (("tennis/san-jose", SAN_JOSE), ("tennis/memphis", MEMPHIS)):
+        posted = app.test_client().post("/articles", json={
+            "article_id": article_id, "title": "Roddick through", "text": text})
+        assert posted.status_code == 201, posted.get_json()
+    # True to its sentence, which is about another match than the San Jose one.
+    openai_stub.responder = _citing("3-6 7-6 7-5", "3-6 7-6 7-5")
+    data = ask(app, question)
+    assert data["abstained"] is withdrawn and "fallback" not in data
+    assert data["verification"]["misattributed"] == int(withdrawn)
+
+
+def _asked(*stories: float, history=(), parts: int = 1):
+    candidates = [SimpleNamespace(story=s) for s in stories]
+    return SimpleNamespace(history=list(history), parts=[SimpleNamespace(candidates=candidates)
+                                                         for _ in range(parts)])
+
+
+def test_the_story_asked_about_is_set_only_by_an_article_that_tells_it():
+    assert story_floor(_asked(0.9, 0.5)) == pytest.approx(0.6)
+    # No article holds most of the question: any may answer it.
+    assert story_floor(_asked(0.7, 0.2)) == 0.0
+    # A follow-up or a question in two parts may span stories.
+    assert story_floor(_asked(0.9, history=["turn"])) == 0.0
+    assert story_floor(_asked(0.9, parts=2)) == 0.0
 
 
 DRONES_A_YEAR = "How many drones can Ukraine produce each year?"

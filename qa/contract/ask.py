@@ -181,7 +181,9 @@ class Verification(Reply):
     misattributed: int = Field(
         0, ge=0, description="dropped sentences that pinned a name from the question on a "
                              "sentence its article does not say is about it, or that cite an "
-                             "article using two of the question's names nowhere")
+                             "article using two of the question's names nowhere, or one "
+                             "telling another story than the article that holds most of the "
+                             "question")
     invented_numbers: list[str] = Field(
         default_factory=list, description="numbers in dropped sentences that no sentence the "
                                           "model read states, as digits")

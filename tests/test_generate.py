@@ -16,15 +16,15 @@ from qa.cite import citation_problems
 from qa.errors import ConfigError
 from qa.overview import overview_topic
 from qa.prompt import Prompt
-from qa.readers import Part, ReaderInput
+from qa.readers import Part, ReaderInput, story_floor
 from qa.readers.chat import StreamingChat
+from qa.readers.extractive import ExtractiveReader
 from qa.readers.generative import (
     GenerativeReader,
     LazyModel,
     _could_refuse,
     _typed,
     check_text,
-    story_floor,
     window,
 )
 from qa.settings import Settings
@@ -601,8 +601,24 @@ def test_an_answer_from_another_story_than_the_one_asked_about_abstains(
 
 def _asked(*stories: float, history=(), parts: int = 1):
     candidates = [SimpleNamespace(story=s) for s in stories]
-    return SimpleNamespace(history=list(history), parts=[SimpleNamespace(candidates=candidates)
-                                                         for _ in range(parts)])
+    return SimpleNamespace(history=list(history), overview=False,
+                           parts=[SimpleNamespace(candidates=candidates) for _ in range(parts)])
+
+
+def test_the_extractive_reader_chooses_only_among_sentences_of_the_story_asked_about():
+    question = _asked(0.9, 0.5)
+    told, other = question.parts[0].candidates
+    for part in question.parts:
+        part.query = part.passages = None
+    offered = []
+
+    def decide(query, passages, candidates):
+        offered.extend(candidates)
+        return [], True
+
+    reader = ExtractiveReader(SimpleNamespace(scorer=SimpleNamespace(decide=decide)))
+    assert reader.answer(question).abstained is True
+    assert offered == [told]
 
 
 def test_the_story_asked_about_is_set_only_by_an_article_that_tells_it():

@@ -54,6 +54,23 @@ class ReaderInput:
     overview: bool = False
 
 
+# An article holding this idf-weighted share of the question's terms tells the story asked
+# about; one holding OFF_STORY less tells another (another match's score, another
+# candidate's seat). Decided on the dev sets (docs/evaluation.md, "The story asked about").
+FOCUS = 0.75
+OFF_STORY = 0.3
+
+
+def story_floor(question: ReaderInput) -> float:
+    """The share of the question's terms below which an article tells another story than
+    the one asked about, so none of its sentences answers: 0 (none) when no article clearly
+    tells it, or when a follow-up or a question in several parts may span stories."""
+    if question.history or len(question.parts) != 1:
+        return 0.0
+    told = max((c.story for c in question.parts[0].candidates), default=0.0)
+    return told - OFF_STORY if told >= FOCUS else 0.0
+
+
 @dataclass
 class Reading:
     """What a reader concluded. ``fallback`` names why the extractive reader should answer

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from qa.cite import ABSTAIN_TEXT, Claim
-from qa.readers import ReaderInput, Reading, register
+from qa.readers import ReaderInput, Reading, register, story_floor
 
 MAX_PART_CLAIMS = 2  # per part of a multi-part question
 
@@ -25,8 +25,12 @@ class ExtractiveReader:
         if question.overview:
             return _leads(question)
         claims: list[Claim] = []
+        floor = story_floor(question)
         for part in question.parts:
-            found, abstained = self.parts.scorer.decide(part.query, part.passages, part.candidates)
+            # A sentence from another story than the one an article clearly tells is no
+            # answer (another match's score), as the generative reader's check says too.
+            candidates = [c for c in part.candidates if c.story >= floor]
+            found, abstained = self.parts.scorer.decide(part.query, part.passages, candidates)
             if abstained:
                 continue
             seen = {c.text for c in claims}

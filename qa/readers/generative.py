@@ -23,7 +23,7 @@ from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other
-from qa.readers import ReaderInput, Reading, register
+from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.recency import dated, day_of
 from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
 from vectorstore.terms import terms
@@ -94,25 +94,10 @@ def select(question: ReaderInput, count: int, words: int = 0) -> list[Sentence]:
     return chosen
 
 
-def story_floor(question: ReaderInput) -> float:
-    """The share of the question's terms below which a cited article tells another story
-    than the one asked about: 0 (none) when no article clearly tells it, or when a follow-up
-    or a question in several parts may span stories."""
-    if question.history or len(question.parts) != 1:
-        return 0.0
-    told = max((c.story for c in question.parts[0].candidates), default=0.0)
-    return told - OFF_STORY if told >= FOCUS else 0.0
-
-
 WORD = re.compile(r"\S+")
 # An article may give one of the question's names in another form ("American" for the US,
 # "Washington" for its government); one that uses two of them nowhere is about someone else.
 STRANGERS = 2
-# An article holding this idf-weighted share of the question's terms tells the story asked
-# about; a cited one holding OFF_STORY less tells another (another match's score, another
-# candidate's seat). Decided on the dev sets (docs/evaluation.md, "The story asked about").
-FOCUS = 0.75
-OFF_STORY = 0.3
 YES_NO = re.compile(r"(?i)\W*(?:yes|no)\b")
 
 

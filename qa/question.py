@@ -15,7 +15,7 @@ from vectorstore.terms import STOPWORDS, stem, terms, words
 # the service runs with every family on.
 FAMILIES = (
     "type.count", "type.number", "type.money", "type.percent", "type.date", "type.year",
-    "type.duration", "type.place", "type.name", "mentions",
+    "type.duration", "type.place", "type.name", "mentions", "story",
 )
 OFF: set[str] = set()
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from qa.cite import Claim
 from qa.condense import Turn
 from qa.errors import ConfigError
+from qa.question import on
 
 
 @dataclass
@@ -65,7 +66,7 @@ def story_floor(question: ReaderInput) -> float:
     """The share of the question's terms below which an article tells another story than
     the one asked about, so none of its sentences answers: 0 (none) when no article clearly
     tells it, or when a follow-up or a question in several parts may span stories."""
-    if question.history or len(question.parts) != 1:
+    if question.history or len(question.parts) != 1 or not on("story"):
         return 0.0
     told = max((c.story for c in question.parts[0].candidates), default=0.0)
     return told - OFF_STORY if told >= FOCUS else 0.0

@@ -52,7 +52,8 @@ test-fast: setup
 # The quality gates (tests/fixtures/gates/*.json; docs/evaluation.md says where each floor
 # comes from). The local model, the default answerer, on the seed sets and, over the seeds
 # plus 928 BBC articles, on the blind BBC sets (bbc-c, bbc-d: nothing was fitted on them) and
-# the off-corpus questions (off-b: never tuned on); the extractive reader, its fallback and
+# the off-corpus questions (off-b: never tuned on) and the yes/no sets (yn-b: never tuned
+# on); the extractive reader, its fallback and
 # sentence scorer, on the seed sets.
 BBC_CSV ?= ../shared/data/bbc-news-928.csv
 FIX := tests/fixtures
@@ -69,6 +70,7 @@ eval: setup
 	@if [ -f "$(BBC_CSV)" ]; then \
 	  $(PY) -m qa.eval $(FIX)/bbc-a.jsonl $(FIX)/bbc-b.jsonl $(FIX)/bbc-c.jsonl \
 	    $(FIX)/bbc-d.jsonl $(FIX)/off-a.jsonl $(FIX)/off-b.jsonl \
+	    $(FIX)/yn-a.jsonl $(FIX)/yn-b.jsonl \
 	    --corpus "$(BBC_CSV)" $(LOCAL_OPTS) --thresholds $(FIX)/gates/local-bbc.json \
 	    --out reports/eval-bbc; \
 	else echo "eval: $(BBC_CSV) not found: the blind BBC sets are skipped"; fi

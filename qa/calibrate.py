@@ -26,6 +26,7 @@ from qa.cite import render
 from qa.compose import WEIGHTS_FILE, Weights
 from qa.condense import Turn
 from qa.eval import Fixture, correct, load_fixtures
+from qa.readers import floor_among
 from qa.service import AskRequest
 
 MAX_FALSE_REFUSALS = 0.03
@@ -56,11 +57,15 @@ def prepare(fixtures: list[Fixture], data_dir: Path | None):
         history = [Turn(t["role"], t["content"]) for t in fx.history or []]
         request = AskRequest(fx.question, history)
         # A multi-part question is judged on its first part, the one every answer needs.
-        standalone = service.pipeline.standalone(request.question, request.history)[0]
+        parts = service.pipeline.standalone(request.question, request.history)
+        standalone = parts[0]
         query = service.retriever.prepare(standalone.text, standalone.question)
         passages = service.retriever.search(query, service.settings.top_k,
                                             boost=standalone.carried_articles)
         cands = service.scorer.candidates(query, passages)
+        # Fit on what the served reader chooses among: the sentences of the story asked about.
+        floor = floor_among(cands, spans=bool(history) or len(parts) != 1)
+        cands = [c for c in cands if c.story >= floor]
         prepared.append((fx, query, passages, cands, str(data_dir)))
     return service.scorer, prepared
 

@@ -1,5 +1,7 @@
 """The threshold sweep: best accuracy, false refusals held down on every store."""
 
+from pathlib import Path
+
 from qa.calibrate import score_at, sweep
 
 
@@ -29,3 +31,34 @@ def test_equally_accurate_weights_are_split_by_how_often_the_expected_article_co
     monkeypatch.setattr(calibrate, "_outcomes", outcomes)
     weights, acc = calibrate.search(None, [])
     assert acc == 1.0 and weights.dense == 0.6
+
+
+def test_weights_are_fitted_on_the_sentences_the_served_reader_chooses_among(monkeypatch):
+    # The served extractive reader leaves out sentences of another story than the one an
+    # article clearly tells (qa.readers.story_floor); fitting on them would fit to sentences
+    # it never sees. A follow-up may span stories, so it keeps them all.
+    from types import SimpleNamespace
+
+    import app as app_module
+    from qa.calibrate import prepare
+    from qa.eval import Fixture
+
+    told, other = SimpleNamespace(story=0.9), SimpleNamespace(story=0.5)
+    part = SimpleNamespace(text="q", question="q", carried_articles=set())
+    service = SimpleNamespace(
+        warm_up=lambda: None, settings=SimpleNamespace(top_k=8),
+        docs=SimpleNamespace(article=lambda article_id: object()),
+        pipeline=SimpleNamespace(standalone=lambda question, history: [part]),
+        retriever=SimpleNamespace(prepare=lambda text, question: None,
+                                  search=lambda query, k, boost: []),
+        scorer=SimpleNamespace(candidates=lambda query, passages: [told, other]))
+    monkeypatch.setattr(app_module, "create_app", lambda **kw: SimpleNamespace(
+        extensions={"qa": service}))
+
+    def fixture(history):
+        return Fixture(id="f", question="q", answers=["x"], sources=["a"], answerable=True,
+                       type="fact", history=history)
+
+    _, prepared = prepare([fixture(None), fixture([{"role": "user", "content": "earlier"}])],
+                          Path("."))
+    assert [row[3] for row in prepared] == [[told], [told, other]]

@@ -66,9 +66,16 @@ def story_floor(question: ReaderInput) -> float:
     """The share of the question's terms below which an article tells another story than
     the one asked about, so none of its sentences answers: 0 (none) when no article clearly
     tells it, or when a follow-up or a question in several parts may span stories."""
-    if question.history or len(question.parts) != 1 or not on("story"):
+    spans = bool(question.history) or len(question.parts) != 1
+    return floor_among([] if spans else question.parts[0].candidates, spans=spans)
+
+
+def floor_among(candidates, *, spans: bool = False) -> float:
+    """``story_floor`` of a question whose candidate sentences are ``candidates``; ``spans``
+    when it may span stories (a follow-up, several parts)."""
+    if spans or not on("story"):
         return 0.0
-    told = max((c.story for c in question.parts[0].candidates), default=0.0)
+    told = max((c.story for c in candidates), default=0.0)
     return told - OFF_STORY if told >= FOCUS else 0.0
 
 

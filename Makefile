@@ -53,8 +53,7 @@ test-fast: setup
 # comes from). The local model, the default answerer, on the seed sets and, over the seeds
 # plus 928 BBC articles, on the blind BBC sets (bbc-c, bbc-d: nothing was fitted on them) and
 # the off-corpus questions (off-b: never tuned on) and the yes/no sets (yn-b: never tuned
-# on); the extractive reader, its fallback and
-# sentence scorer, on the seed sets.
+# on); the extractive reader, its fallback and sentence scorer, on the seed sets.
 BBC_CSV ?= ../shared/data/bbc-news-928.csv
 FIX := tests/fixtures
 # `make eval DRAFTS=reports/drafts.json` replays the model's drafts of prompts seen before

@@ -70,7 +70,7 @@ def story_floor(question: ReaderInput) -> float:
     return floor_among([] if spans else question.parts[0].candidates, spans=spans)
 
 
-def floor_among(candidates, *, spans: bool = False) -> float:
+def floor_among(candidates, *, spans: bool) -> float:
     """``story_floor`` of a question whose candidate sentences are ``candidates``; ``spans``
     when it may span stories (a follow-up, several parts)."""
     if spans or not on("story"):

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 
 import pytest
 
 from app import create_app
 from qa.errors import ModelError
+from qa.readers.generative import PREFILL
 from qa.settings import Settings
 from tests.conftest import SEEDS
 from tests.test_generate import assert_valid
@@ -135,3 +137,22 @@ def test_one_answer_at_a_time_and_the_cache_is_reused(local_app):
     # The constant instructions stay evaluated in the KV cache between answers.
     system = model.prompt_tokens([("system", local_app.extensions["qa"].reader.prompt.system)])
     assert list(model.llm._input_ids[: len(system) - 8]) == system[: len(system) - 8]
+
+
+def test_the_same_prompt_gets_the_same_draft_whatever_was_asked_before(local_app):
+    reader = local_app.extensions["qa"].reader
+    model = reader.model.model
+    sentences = ("[1] ukraine can now produce over 8 million drones of various types a year.\n"
+                 "[2] the factories are spread across the country to avoid russian strikes.")
+
+    def draft(question: str) -> tuple[str, dict]:
+        messages = reader.prompt.messages(history="", sentences=sentences, question=question)
+        generation = model.generate(messages, deadline=time.monotonic() + 60, prefill=PREFILL,
+                                    watch={"refusal": "NOT"})
+        return "".join(generation), generation.first_probs
+
+    reader.warm_up()
+    first = draft("How many drones can Ukraine make a year?")
+    draft("Where are the drone factories?")  # the same sentences: a long shared prefix
+    # The refusal probability the abstainer reads is equal to the last bit, not nearly.
+    assert draft("How many drones can Ukraine make a year?") == first

@@ -158,8 +158,8 @@ class GenerativeReader:
         """Load the model and evaluate the prompt's constant opening now: otherwise the first
         question after start-up waits for both (~4 s more on two cores)."""
         warm = getattr(self.model, "warm_up", None)
-        if warm is not None:
-            warm(self.prompt.messages(history="", sentences="", question=""))
+        if warm is not None:  # the system turn: the user's turn opens with what varies
+            warm(self.prompt.messages(history="", sentences="", question="")[:1])
 
     def read(self, question: ReaderInput, *, deadline: float,
              stream: bool = False) -> Generator[str, None, Reading]:

@@ -2,9 +2,15 @@
 
 One generation runs at a time (llama.cpp contexts are not thread-safe); the generative
 reader bounds how many wait for it. llama.cpp keeps the tokens of the previous prompt in
-its KV cache and re-evaluates only what differs, so a constant system prompt (the
-instructions and worked examples) costs nothing after the first request: keep it first
-and byte-identical.
+its KV cache, so a constant opening (the instructions and worked examples, evaluated by
+``warm_up``) costs nothing after the first request: keep it first and byte-identical.
+
+The same prompt gets the same answer whatever was asked before it. A token's numbers depend
+on the batch it is evaluated in (llama.cpp's CPU kernels take rows in groups), so reusing
+whatever prefix the previous prompt happened to share would make a draft, and the refusal
+probability the abstainer reads, depend on the order of requests. Each prompt is cut into
+batches by its own tokens alone (``_cuts``), and the cache is reused only up to where the
+previous prompt was cut the same way: the opening, in practice.
 """
 
 from __future__ import annotations
@@ -46,10 +52,12 @@ class LlamaCppModel:
         if not template:
             raise ConfigError(f"{path} has no chat template")
         eos = self.llm.token_eos()
-        self._format = Jinja2ChatFormatter(
-            template=template, eos_token=self.llm._model.token_get_text(eos), bos_token="",
-            stop_token_ids=[eos],
-        )
+        options = {"template": template, "eos_token": self.llm._model.token_get_text(eos),
+                   "bos_token": "", "stop_token_ids": [eos]}
+        self._format = Jinja2ChatFormatter(**options)
+        self._closed = Jinja2ChatFormatter(**options, add_generation_prompt=False)
+        self._opening: list[int] = []  # the tokens warm_up evaluated; every prompt starts so
+        self._cached_cuts: list[int] = [0]  # where the cached tokens were cut into batches
         self._stops = {eos, *self._special("<|im_end|>"), *self._special("<|endoftext|>")}
         self._run = threading.Lock()
 
@@ -71,17 +79,20 @@ class LlamaCppModel:
         ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
         return ids if len(ids) == 1 else []
 
-    def prompt_tokens(self, messages: list[Message], prefill: str = "") -> list[int]:
+    def prompt_tokens(self, messages: list[Message], prefill: str = "", *,
+                      reply: bool = True) -> list[int]:
+        """The tokens of ``messages``, opening the assistant's turn unless ``reply`` is off."""
         chat = [{"role": openai_role(role), "content": text} for role, text in messages]
-        prompt = self._format(messages=chat).prompt + prefill
+        prompt = (self._format if reply else self._closed)(messages=chat).prompt + prefill
         return self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
 
     def warm_up(self, messages: list[Message]) -> None:
-        """Evaluate ``messages`` into the KV cache, so the next prompt that opens the same way
-        (the instructions and worked examples) evaluates only what follows them."""
+        """Evaluate ``messages``, the turns every prompt opens with (the instructions and
+        worked examples), into the KV cache: later prompts evaluate only what follows them."""
         with self._run:
-            self._evaluate_prompt(self.prompt_tokens(messages), time.monotonic() + 600,
-                                  threading.Event())
+            self._opening = self.prompt_tokens(messages, reply=False)
+            self._evaluate_prompt(self._opening, time.monotonic() + 600, threading.Event(),
+                                  keep_last=False)
 
     def first_token_ids(self, text: str) -> list[int]:
         """The token ids an answer opening with ``text`` can start with (" NOT", "NOT")."""
@@ -144,20 +155,28 @@ class LlamaCppModel:
             if time.monotonic() > deadline:
                 raise ModelError("the local model did not answer in time", code="model_timeout")
 
-    def _evaluate_prompt(self, tokens: list[int], deadline: float, cancel: threading.Event) -> None:
-        """Evaluate the prompt tokens the cache lacks, a chunk at a time, within the deadline."""
+    def _evaluate_prompt(self, tokens: list[int], deadline: float, cancel: threading.Event,
+                         *, keep_last: bool = True) -> None:
+        """Evaluate the prompt tokens the cache lacks, a batch at a time, within the deadline.
+
+        ``keep_last`` leaves the last token to ``generate()``, which samples after it.
+        """
         llm = self.llm
-        cached = 0
-        for a, b in zip(llm._input_ids[: llm.n_tokens], tokens, strict=False):
-            if a != b:
+        end = len(tokens) - 1 if keep_last else len(tokens)
+        cuts = _cuts(_shared(self._opening, tokens), end)
+        shared = _shared(llm._input_ids[: llm.n_tokens], tokens)
+        reuse = 0
+        for done, cut in zip(self._cached_cuts, cuts, strict=False):
+            if done != cut or cut > shared:
                 break
-            cached += 1
-        cached = min(cached, len(tokens) - 1)  # generate() needs a last token to sample after
-        llm.n_tokens = cached
-        for start in range(cached, len(tokens) - 1, EVAL_CHUNK):
+            reuse += 1
+        self._cached_cuts = cuts[:reuse]
+        llm.n_tokens = cuts[reuse - 1]
+        for start, stop in zip(cuts[reuse - 1 :], cuts[reuse:], strict=False):
             if cancel.is_set() or time.monotonic() > deadline:
                 raise ModelError("the local model did not answer in time", code="model_timeout")
-            llm.eval(tokens[start : min(start + EVAL_CHUNK, len(tokens) - 1)])
+            llm.eval(tokens[start:stop])
+            self._cached_cuts.append(stop)
 
     def _probabilities(self, watched: dict[str, list[int]]) -> dict[str, float]:
         logits = np.ctypeslib.as_array(self.llm._ctx.get_logits_ith(-1), shape=(self._vocab,))
@@ -165,3 +184,21 @@ class LlamaCppModel:
         total = float(np.exp(logits - top).sum())
         return {k: float(np.exp(logits[ids] - top).sum() / total) for k, ids in watched.items()}
 
+
+
+def _shared(cached, tokens: list[int]) -> int:
+    """How many tokens ``tokens`` shares with ``cached`` from the start."""
+    count = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def _cuts(opening: int, end: int) -> list[int]:
+    """Batch boundaries for a prompt whose first ``opening`` tokens are the warmed opening and
+    whose first ``end`` tokens are evaluated: ``EVAL_CHUNK`` steps from 0 to the opening,
+    then from there to the end. A function of the prompt alone, never of the cache."""
+    opening = min(opening, end)
+    return [*range(0, opening, EVAL_CHUNK), *range(opening, end, EVAL_CHUNK), end]

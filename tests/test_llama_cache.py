@@ -1,0 +1,116 @@
+"""The local model's KV cache: the same prompt is evaluated the same way whatever came before.
+
+llama.cpp's numbers for a token depend on the batch it was evaluated in, so a prompt whose
+cached tokens were computed in other batches can get another draft and another refusal
+probability. A fake llama records which batch wrote each cache position.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from qa.errors import ModelError
+from qa.readers.llama import EVAL_CHUNK, LlamaCppModel
+
+OPENING = list(range(1000, 1300))  # the warmed system turn: longer than one batch
+
+
+class RecordingLlama:
+    """Enough of ``llama_cpp.Llama`` for the cache logic: a cache that knows its writers."""
+
+    def __init__(self, cancel_after: int | None = None):
+        self.ids: list[int] = []
+        self.writer: list[tuple] = []  # per position: (start, tokens) of the batch that wrote it
+        self.n_tokens = 0
+        self.calls = 0
+        self.starts: list[int] = []  # where each batch began, in order
+        self.cancel_after, self.cancel = cancel_after, threading.Event()
+
+    @property
+    def _input_ids(self) -> list[int]:
+        return self.ids[: self.n_tokens]
+
+    def eval(self, tokens: list[int]) -> None:
+        batch = (self.n_tokens, tuple(tokens))
+        self.starts.append(self.n_tokens)
+        del self.ids[self.n_tokens :], self.writer[self.n_tokens :]
+        self.ids += tokens
+        self.writer += [batch] * len(tokens)
+        self.n_tokens += len(tokens)
+        self.calls += 1
+        if self.calls == self.cancel_after:
+            self.cancel.set()
+
+
+def model_with(llm: RecordingLlama) -> LlamaCppModel:
+    model = LlamaCppModel.__new__(LlamaCppModel)  # no weights: only the cache logic runs
+    model.llm, model._run = llm, threading.Lock()
+    model._opening, model._cached_cuts = [], [0]
+    model.prompt_tokens = lambda messages, prefill="", reply=True: list(OPENING)
+    return model
+
+
+def ask(model: LlamaCppModel, tokens: list[int], cancel: threading.Event | None = None) -> None:
+    """Evaluate a prompt as ``generate`` does, then write a short draft after it."""
+    model._evaluate_prompt(tokens, time.monotonic() + 60, cancel or threading.Event())
+    for token in (tokens[-1], 7, 8, 9):  # llama's generate(): the last token, then the draft
+        model.llm.eval([token])
+
+
+def prompt(*tail: list[int]) -> list[int]:
+    return OPENING + [t for part in tail for t in part]
+
+
+SENTENCES = list(range(1, 400))  # the user's turn: longer than a batch after the opening
+A = prompt(SENTENCES, [501, 502, 503])
+B_SAME_SENTENCES = prompt(SENTENCES, [601, 602])  # shares 399 tokens past the opening with A
+B_OTHER = prompt([1, 2, 3], range(700, 900))
+FOREIGN = list(range(5000, 5600))  # another system turn altogether
+
+
+def canonical() -> list[tuple]:
+    llm = RecordingLlama()
+    model = model_with(llm)
+    model.warm_up([])
+    ask(model, A)
+    return llm.writer[: len(A) - 1]
+
+
+@pytest.mark.parametrize("before", [[], [A], [B_SAME_SENTENCES], [B_OTHER],
+                                    [FOREIGN], [B_OTHER, FOREIGN, B_SAME_SENTENCES]],
+                         ids=["fresh", "itself", "same-sentences", "other", "foreign", "mixed"])
+def test_a_prompt_is_evaluated_in_the_same_batches_whatever_came_before(before):
+    llm = RecordingLlama()
+    model = model_with(llm)
+    model.warm_up([])
+    for earlier in before:
+        ask(model, earlier)
+    ask(model, A)
+    assert llm.writer[: len(A) - 1] == canonical()
+
+
+def test_the_warmed_opening_and_whole_batches_are_reused():
+    llm = RecordingLlama()
+    model = model_with(llm)
+    model.warm_up([])
+    ask(model, B_SAME_SENTENCES)
+    before = len(llm.starts)
+    ask(model, A)
+    # The opening and A's first full batch after it (the same tokens as B's) were kept:
+    # one batch of the prompt is evaluated, then its last token and the draft.
+    assert llm.starts[before:] == [len(OPENING) + EVAL_CHUNK, len(A) - 1, len(A), len(A) + 1,
+                                   len(A) + 2]
+
+
+def test_a_prompt_cut_short_by_the_deadline_leaves_a_cache_the_next_can_trust():
+    llm = RecordingLlama(cancel_after=3)  # the opening is two batches; stop after one more
+    model = model_with(llm)
+    model.warm_up([])
+    with pytest.raises(ModelError):
+        model._evaluate_prompt(A, time.monotonic() + 60, llm.cancel)
+    llm.cancel_after = None
+    ask(model, A)
+    assert llm.writer[: len(A) - 1] == canonical()

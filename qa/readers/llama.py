@@ -6,9 +6,9 @@ its KV cache, so a constant opening (the instructions and worked examples, evalu
 ``warm_up``) costs nothing after the first request: keep it first and byte-identical.
 
 The same prompt gets the same answer whatever was asked before it. A token's numbers depend
-on the batch it is evaluated in (llama.cpp's CPU kernels take rows in groups), so reusing
-whatever prefix the previous prompt happened to share would make a draft, and the refusal
-probability the abstainer reads, depend on the order of requests. Each prompt is cut into
+on the batch it is evaluated in (docs/evaluation.md, "The same question, the same answer"),
+so reusing whatever prefix the previous prompt happened to share would make a draft, and the
+refusal probability the abstainer reads, depend on the order of requests. Each prompt is cut into
 batches by its own tokens alone (``_cuts``), and the cache is reused only up to where the
 previous prompt was cut the same way: the opening, in practice.
 """
@@ -183,7 +183,6 @@ class LlamaCppModel:
         top = float(logits.max())
         total = float(np.exp(logits - top).sum())
         return {k: float(np.exp(logits[ids] - top).sum() / total) for k, ids in watched.items()}
-
 
 
 def _shared(cached, tokens: list[int]) -> int:

@@ -25,7 +25,6 @@ class RecordingLlama:
         self.ids: list[int] = []
         self.writer: list[tuple] = []  # per position: (start, tokens) of the batch that wrote it
         self.n_tokens = 0
-        self.calls = 0
         self.starts: list[int] = []  # where each batch began, in order
         self.cancel_after, self.cancel = cancel_after, threading.Event()
 
@@ -40,8 +39,7 @@ class RecordingLlama:
         self.ids += tokens
         self.writer += [batch] * len(tokens)
         self.n_tokens += len(tokens)
-        self.calls += 1
-        if self.calls == self.cancel_after:
+        if len(self.starts) == self.cancel_after:
             self.cancel.set()
 
 
@@ -53,10 +51,10 @@ def model_with(llm: RecordingLlama) -> LlamaCppModel:
     return model
 
 
-def ask(model: LlamaCppModel, tokens: list[int], cancel: threading.Event | None = None) -> None:
-    """Evaluate a prompt as ``generate`` does, then write a short draft after it."""
-    model._evaluate_prompt(tokens, time.monotonic() + 60, cancel or threading.Event())
-    for token in (tokens[-1], 7, 8, 9):  # llama's generate(): the last token, then the draft
+def ask(model: LlamaCppModel, tokens: list[int], draft: tuple[int, ...] = (7, 8, 9)) -> None:
+    """Evaluate a prompt as ``generate`` does, then write a draft after it."""
+    model._evaluate_prompt(tokens, time.monotonic() + 60, threading.Event())
+    for token in (tokens[-1], *draft):  # llama's generate(): the last token, then the draft
         model.llm.eval([token])
 
 
@@ -71,12 +69,12 @@ B_OTHER = prompt([1, 2, 3], range(700, 900))
 FOREIGN = list(range(5000, 5600))  # another system turn altogether
 
 
-def canonical() -> list[tuple]:
+def canonical(tokens: list[int] = A) -> list[tuple]:
     llm = RecordingLlama()
     model = model_with(llm)
     model.warm_up([])
-    ask(model, A)
-    return llm.writer[: len(A) - 1]
+    ask(model, tokens)
+    return llm.writer[: len(tokens) - 1]
 
 
 @pytest.mark.parametrize("before", [[], [A], [B_SAME_SENTENCES], [B_OTHER],
@@ -114,3 +112,16 @@ def test_a_prompt_cut_short_by_the_deadline_leaves_a_cache_the_next_can_trust():
     llm.cancel_after = None
     ask(model, A)
     assert llm.writer[: len(A) - 1] == canonical()
+
+
+def test_a_prompt_that_goes_on_from_the_last_draft_does_not_reuse_the_draft_as_a_batch():
+    llm = RecordingLlama()
+    model = model_with(llm)
+    model.warm_up([])
+    short, draft = prompt([1, 2, 3]), tuple(range(2000, 2300))  # a draft longer than a batch
+    ask(model, short, draft)
+    # Its tokens match the cache well past a batch boundary, but the draft was written a
+    # token at a time, not in the batch this prompt is cut into.
+    going_on = short + list(draft) + [4, 5, 6]
+    ask(model, going_on)
+    assert llm.writer[: len(going_on) - 1] == canonical(going_on)

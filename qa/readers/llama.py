@@ -8,9 +8,9 @@ its KV cache, so a constant opening (the instructions and worked examples, evalu
 The same prompt gets the same answer whatever was asked before it. A token's numbers depend
 on the batch it is evaluated in (docs/evaluation.md, "The same question, the same answer"),
 so reusing whatever prefix the previous prompt happened to share would make a draft, and the
-refusal probability the abstainer reads, depend on the order of requests. Each prompt is cut into
-batches by its own tokens alone (``_cuts``), and the cache is reused only up to where the
-previous prompt was cut the same way: the opening, in practice.
+refusal probability the abstainer reads, depend on the order of requests. Each prompt is cut
+into batches by its own tokens alone (``_cuts``), and the cache is reused only up to where
+the previous prompt was cut the same way: the opening, in practice.
 """
 
 from __future__ import annotations
@@ -170,13 +170,13 @@ class LlamaCppModel:
             if done != cut or cut > shared:
                 break
             reuse += 1
-        self._cached_cuts = cuts[:reuse]
+        # Cuts past what a stopped evaluation reached fail ``cut > shared`` next time.
+        self._cached_cuts = cuts
         llm.n_tokens = cuts[reuse - 1]
         for start, stop in zip(cuts[reuse - 1 :], cuts[reuse:], strict=False):
             if cancel.is_set() or time.monotonic() > deadline:
                 raise ModelError("the local model did not answer in time", code="model_timeout")
             llm.eval(tokens[start:stop])
-            self._cached_cuts.append(stop)
 
     def _probabilities(self, watched: dict[str, list[int]]) -> dict[str, float]:
         logits = np.ctypeslib.as_array(self.llm._ctx.get_logits_ith(-1), shape=(self._vocab,))

@@ -8,21 +8,17 @@ import pytest
 
 from qa.eval import correct, load_fixtures
 from tests.test_format_rows import BBC, ROOT
-from vectorstore.article import Article
-from vectorstore.formats.rows import read_csv
+from vectorstore.load import load_paths
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SETS = sorted(FIXTURES.glob("*.jsonl"))
 GATES = sorted((FIXTURES / "gates").glob("*.json"))
 
 
-def _seed_texts() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "seeds").glob("*.txt")}
-
-
-def _bbc_texts() -> dict[str, str]:
-    return {a.article_id: a.text for a in read_csv(BBC, BBC.parent, str(BBC))
-            if isinstance(a, Article)}
+def _texts(path: Path) -> dict[str, str]:
+    """The articles ingestion would make of ``path``, by id, with the text it would index."""
+    return {a.article_id: a.text for result in load_paths([path]).values()
+            for a in result.articles}
 
 
 def _found(text: str, term: str) -> bool:
@@ -56,13 +52,13 @@ def test_gates_name_only_sets_that_exist():
 
 
 def test_seed_questions_answers_are_in_their_articles():
-    texts = _seed_texts()
-    _check(texts, [p for p in SETS if not p.stem.startswith(("bbc-", "yn-", "off-"))])
+    seed_sets = [p for p in SETS if not p.stem.startswith(("bbc-", "yn-", "off-"))]
+    _check(_texts(ROOT / "seeds"), seed_sets)
 
 
 @pytest.mark.skipif(not BBC.exists(), reason="needs ../shared/data/bbc-news-928.csv")
 def test_bbc_questions_answers_are_in_the_articles_ingestion_gives():
-    _check(_bbc_texts(), [p for p in SETS if p.stem.startswith(("bbc-", "yn-"))])
+    _check(_texts(BBC), [p for p in SETS if p.stem.startswith(("bbc-", "yn-"))])
 
 
 def _check(texts: dict[str, str], paths: list[Path]) -> None:

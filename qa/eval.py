@@ -53,9 +53,10 @@ def load_fixtures(path: Path) -> list[Fixture]:
 
 def correct(answer: str, required: list[str]) -> bool:
     """Every required term (a ``|``-separated list of variants) appears in the answer as
-    whole words: "8" does not answer with "18", nor "no" with "know"."""
+    whole words, or as their plural: "8" does not answer with "18", nor "no" with "know",
+    but "10 years" answers with "10 year" and "interceptors" with "interceptor"."""
     text = answer.lower()
-    return all(any(re.search(rf"(?<!\w){re.escape(v.strip().lower())}(?!\w)", text)
+    return all(any(re.search(rf"(?<!\w){re.escape(v.strip().lower())}(?:e?s)?(?!\w)", text)
                    for v in term.split("|")) for term in required)
 
 

@@ -45,6 +45,13 @@ def test_required_terms_match_whole_words_only():
     assert correct("No, he will miss the match.", ["no", "miss"])
 
 
+def test_a_required_term_matches_its_plural():
+    assert correct("The plan runs for 10 years [1].", ["10-year|10 year"])
+    assert correct("strike drones and interceptors [1].", ["strike", "interceptor"])
+    assert correct("two new taxes [1].", ["tax"])
+    assert not correct("The plan runs for 10 yearly reviews.", ["10 year"])
+
+
 def test_thresholds_apply_to_every_file_or_to_the_one_named():
     flat = {"min_answer_correct": 0.9}
     assert thresholds_for(flat, "bbc-a") == flat

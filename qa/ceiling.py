@@ -29,7 +29,8 @@ from qa.condense import Turn
 from qa.errors import ModelError
 from qa.eval import Fixture, correct, load_fixtures
 from qa.readers import ReaderInput, finish
-from qa.readers.generative import GenerativeReader, Sentence, select
+from qa.readers.evidence import Sentence, select
+from qa.readers.generative import GenerativeReader
 from qa.retrieve import Passage
 from qa.service import AskRequest
 

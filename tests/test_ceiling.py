@@ -14,7 +14,7 @@ from qa.abstain import Abstainer
 from qa.ceiling import main, measure, summarize
 from qa.eval import Fixture, correct
 from qa.readers.chat import Generation
-from qa.readers.generative import select
+from qa.readers.evidence import select
 
 NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
 PURL = Fixture("purl", "PURL stands for what?", ["Prioritized Ukraine Requirements List"],

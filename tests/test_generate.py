@@ -18,6 +18,7 @@ from qa.overview import overview_topic
 from qa.prompt import Prompt
 from qa.readers import Part, ReaderInput, story_floor
 from qa.readers.chat import StreamingChat
+from qa.readers.evidence import window
 from qa.readers.extractive import ExtractiveReader
 from qa.readers.generative import (
     GenerativeReader,
@@ -25,7 +26,6 @@ from qa.readers.generative import (
     _could_refuse,
     _typed,
     check_text,
-    window,
 )
 from qa.settings import Settings
 from tests.openai_stub import (

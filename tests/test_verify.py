@@ -38,7 +38,7 @@ def chunk():
 
 
 def verifier() -> Verifier:
-    return Verifier(SentenceVectors(FakeEmbedder()))
+    return Verifier(SentenceVectors(FakeEmbedder(), alone=True))
 
 
 def test_split_reads_markers_and_sets_fabricated_ones_apart():

@@ -98,58 +98,28 @@ class Candidate:
 
 
 class SentenceVectors:
-    """Sentence embeddings, cached so that a vector never depends on what came before it.
+    """A bounded cache of sentence embeddings: popular passages are embedded once."""
 
-    bf16 batches (where the CPU has them) move a vector by up to ~1e-3 with its batch
-    companions, which set its padded length. A cache of sentences filled from whichever
-    batch first met them would hand a question vectors encoded with an earlier question's
-    sentences: enough to reorder near-tied evidence (1 question of 94 on ``bbc-a`` +
-    ``bbc-b``), so answers would depend on the order questions were asked in. Two honest
-    ways to cache:
-
-    - ``alone``: each text is encoded by itself (fp32, the same bits every time) and cached
-      per text. For the verifier's few sentences an answer (~11 ms each on two cores).
-    - otherwise a list is encoded together and cached whole: the vectors a question gets
-      depend on its own sentences alone. For the scorer's ~60 candidates, which one at a
-      time would take ~6x as long.
-    """
-
-    def __init__(self, embedder: Embedder, size: int = 20_000, *, alone: bool = False):
+    def __init__(self, embedder: Embedder, size: int = 20_000):
         self.embedder = embedder
-        self.size = size  # sentences kept, over every cached entry
-        self.alone = alone
-        self._cache: OrderedDict[str | tuple[str, ...], np.ndarray] = OrderedDict()
-        self._rows = 0
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         # Request threads share the cache; eviction must not race a lookup.
         self._lock = threading.Lock()
 
     def get(self, texts: list[str]) -> np.ndarray:
-        if self.alone:
-            return np.stack([self._cached(t, lambda t=t: self.embedder.embed_documents([t])[0])
-                             for t in texts])
-        return self._cached(tuple(texts), lambda: self._together(texts))
-
-    def _together(self, texts: list[str]) -> np.ndarray:
-        distinct = list(dict.fromkeys(texts))
-        encoded = np.asarray(self.embedder.embed_documents(distinct))
-        row = {t: i for i, t in enumerate(distinct)}
-        return encoded[[row[t] for t in texts]]
-
-    def _cached(self, key, encode) -> np.ndarray:
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = np.asarray(encode())
-        value.setflags(write=False)  # shared by every request that asks for it
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            found.update(zip(missing, self.embedder.embed_documents(missing), strict=True))
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = value
-                self._rows += value.shape[0] if value.ndim == 2 else 1
-            while self._rows > self.size and len(self._cache) > 1:
-                dropped = self._cache.popitem(last=False)[1]
-                self._rows -= dropped.shape[0] if dropped.ndim == 2 else 1
-        return value
+            for t in texts:
+                self._cache[t] = found[t]
+                self._cache.move_to_end(t)
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
 
 class ExtractiveAnswerer:

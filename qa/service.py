@@ -93,7 +93,7 @@ class QAService:
     def verifier(self) -> Verifier:
         with self._lock:
             if self._verifier is None:
-                self._verifier = Verifier(SentenceVectors(self.embedder, alone=True))
+                self._verifier = Verifier(SentenceVectors(self.embedder))
             return self._verifier
 
     @property

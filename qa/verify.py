@@ -364,7 +364,7 @@ if __name__ == "__main__":  # pragma: no cover - a calibration run, not part of 
     from vectorstore.embed import make_embedder
 
     root = Path(__file__).resolve().parent.parent
-    scored = fixture_pairs(Verifier(SentenceVectors(make_embedder(), alone=True)),
+    scored = fixture_pairs(Verifier(SentenceVectors(make_embedder())),
                            root / "tests" / "fixtures" / "seeds.jsonl", root / "seeds")
     cut = calibrate(scored)
     print(f"pairs={len(scored)} threshold={cut} accuracy={accuracy(scored, cut):.3f}")

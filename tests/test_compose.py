@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from qa.compose import Candidate, ExtractiveAnswerer, SentenceVectors, Weights, rerank
+from qa.compose import Candidate, ExtractiveAnswerer, Weights, rerank
 from qa.retrieve import Passage, Query
-from tests.fakes import FakeEmbedder
 from vectorstore.article import Article
 from vectorstore.docstore import StoredChunk
 
@@ -100,18 +99,3 @@ def test_mentions_is_the_share_of_the_questions_names_its_article_gives():
     # "Ukrainian" is indexed as Ukraine; Moscow is not in the article.
     assert answerer._mentions("a", ["ukrain", "moscow"], 1) == 0.5
     assert answerer._mentions("a", [], 1) == 1.0
-
-
-def test_sentence_vectors_cache_whole_lists_or_single_texts_within_their_size():
-    embedder = FakeEmbedder()
-    lists = SentenceVectors(embedder, size=5)
-    first = lists.get(["a b", "c d", "a b"])
-    assert first.shape == (3, 384) and np.array_equal(first[0], first[2])
-    assert lists.get(["a b", "c d", "a b"]) is first and embedder.texts == 2
-    lists.get(["e f", "g h", "i j"])  # 6 rows > 5: the oldest list goes
-    assert lists.get(["a b", "c d", "a b"]) is not first
-    single = SentenceVectors(embedder, size=2, alone=True)
-    before = embedder.calls
-    single.get(["a b", "c d"])
-    single.get(["c d", "a b"])
-    assert embedder.calls - before == 2  # one text a call, each once

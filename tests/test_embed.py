@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from qa.compose import SentenceVectors
 from vectorstore.embed import MiniLMEmbedder, SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.slow
@@ -41,26 +40,3 @@ def test_large_inputs_split_across_cores_keep_every_vector_in_its_row():
     alone = np.stack([fast.embed_query(t) for t in texts[::25]])  # fp32, one at a time
     assert np.sum(together[::25] * alone, axis=1).min() > 0.999
     assert torch.get_num_threads() == threads  # the streams' one-thread setting stays theirs
-
-
-def test_a_questions_sentence_vectors_do_not_depend_on_earlier_questions():
-    # Longer neighbours pad a sentence further, which moves its bf16 vector by ~1e-3: a
-    # vector cached from an earlier question's batch must not be handed to this one.
-    embedder = MiniLMEmbedder(precision="bf16")
-    short = [f"news {i}" for i in range(16)]
-    long = [f"report {i}: " + "the minister said the plan would work " * 8 for i in range(16)]
-    fresh = SentenceVectors(embedder).get([TEXTS[0], *short])
-    vectors = SentenceVectors(embedder)
-    vectors.get([TEXTS[0], *long])  # an earlier question shared the first sentence
-    after = vectors.get([TEXTS[0], *short])
-    assert np.array_equal(fresh, after)
-    assert vectors.get([TEXTS[0], *short]) is after  # the same question: cached whole
-
-
-def test_sentences_encoded_alone_get_the_same_bits_in_any_company():
-    embedder = MiniLMEmbedder(precision="bf16")
-    long = [f"report {i}: " + "the minister said the plan would work " * 8 for i in range(16)]
-    vectors = SentenceVectors(embedder, alone=True)
-    vectors.get([*long, TEXTS[0]])
-    fresh = SentenceVectors(embedder, alone=True).get([TEXTS[0]])
-    assert np.array_equal(vectors.get([TEXTS[0], TEXTS[1]])[:1], fresh)

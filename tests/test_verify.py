@@ -38,7 +38,7 @@ def chunk():
 
 
 def verifier() -> Verifier:
-    return Verifier(SentenceVectors(FakeEmbedder(), alone=True))
+    return Verifier(SentenceVectors(FakeEmbedder()))
 
 
 def test_split_reads_markers_and_sets_fabricated_ones_apart():

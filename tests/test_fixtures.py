@@ -21,8 +21,6 @@ def _texts(path: Path) -> dict[str, str]:
             for a in result.articles}
 
 
-
-
 def test_every_set_loads_with_unique_ids_and_consistent_rows():
     seen: dict[str, str] = {}
     for path in SETS:

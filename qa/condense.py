@@ -31,6 +31,7 @@ class Standalone:
     rewritten: bool
     carried_articles: frozenset[str] = frozenset()
     own: str = ""  # the question as asked, before borrowed context
+    by_model: bool = False  # the answer model's rewrite, which the reader reads as asked
 
     @property
     def question(self) -> str:
@@ -69,3 +70,22 @@ def condense(question: str, history: list[Turn]) -> Standalone:
         return Standalone(question, False, carried, question)
     text = f"{question.strip()} ({' '.join(dict.fromkeys(context))})"
     return Standalone(text, True, carried, question)
+
+
+# A model's rewrite of a follow-up must keep this share of the follow-up's own words: one
+# that drops them asks something else ("Who is Alan Johnson?" for "what's his job in the
+# government?"), and the rules' search does better with the words as asked.
+KEPT_WORDS = 0.6
+MAX_REWRITE_CHARS = 300
+
+
+def accepted(question: str, rewrite: str) -> str | None:
+    """The model's standalone version of ``question``, if it is one line that still asks
+    what the follow-up asks; else None (the rules resolve it)."""
+    lines = rewrite.strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else ""
+    if not text or len(text) > MAX_REWRITE_CHARS or text.upper().startswith("NOT FOUND"):
+        return None
+    own = {t for t in terms(question) if t not in STOPWORDS}  # "who's" gives "who"
+    kept = own & set(terms(text))
+    return text if not own or len(kept) >= KEPT_WORDS * len(own) else None

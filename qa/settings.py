@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         description="llama.cpp threads: one per core it may have to itself",
     )
     local_context: int = Field(4096, ge=512, description="llama.cpp context, in tokens")
+    condense: Literal["model", "rules"] = Field(
+        "rules", description="a follow-up, with a generative reader: rewritten by the model "
+        "into a question that stands alone (~1.7 s on two cores), or given the earlier "
+        "question's words by the rules (as with the extractive reader)",
+    )
     model_queue: int = Field(
         2, ge=0, description="questions that may wait for the answer model (per worker); past "
         "that they are answered extractively at once (degraded, model_busy)",

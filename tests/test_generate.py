@@ -13,6 +13,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from app import create_app
 from qa.abstain import Abstainer, Signals
 from qa.cite import citation_problems
+from qa.condense import accepted
 from qa.errors import ConfigError
 from qa.overview import overview_topic
 from qa.prompt import Prompt
@@ -788,3 +789,77 @@ def test_the_extractive_reader_answers_with_each_articles_opening_sentence(make_
     assert data["model"] == "extractive" and data["abstained"] is False
     assert data["answer"].startswith(DRONE_LEAD)
     assert len({c["article_id"] for c in data["citations"]}) == len(data["citations"])
+
+
+# -- follow-ups rewritten by the model (QA_CONDENSE=model) ---------------------------------
+
+
+FOLLOW_UP = "Who discussed it when they met in Kyiv?"
+REWRITE = "Who discussed the PURL programme when they met in Kyiv?"
+
+
+def rewrites(to: str | Reply):
+    """A responder that answers the rewrite turn with ``to`` and cites the first sentence."""
+    answer = cite_first()
+
+    def respond(body: dict) -> Reply:
+        if "Follow-up question:" in user_text(body):
+            return to if isinstance(to, Reply) else Reply(to)
+        return answer(body)
+    return respond
+
+
+def test_a_rewrite_that_keeps_the_follow_ups_words_is_accepted():
+    assert accepted("who's she playing next?", " Who is Daniela Hantuchova playing next?\n"
+                    ) == "Who is Daniela Hantuchova playing next?"
+    assert accepted("when does he plan to come back to the davis cup team?",
+                    "When does Carlos Moya plan to return to the Davis Cup team?")
+
+
+@pytest.mark.parametrize("rewrite", [
+    "Who is Alan Johnson?",  # the follow-up asked for his job in the government
+    "",
+    "NOT FOUND",
+    "x" * 400,
+])
+def test_a_rewrite_that_asks_something_else_is_refused(rewrite):
+    assert accepted("what's his job in the government?", rewrite) is None
+
+
+def test_the_model_rewrites_a_follow_up_which_is_searched_and_read_alone(make_app,
+                                                                         openai_stub):
+    openai_stub.responder = rewrites(REWRITE)
+    data = ask(make_app(condense="model"), FOLLOW_UP, history=HISTORY)
+    rewrite, answer = openai_stub.requests
+    # The rewrite turn follows the answer prompt's instructions: a local model has them cached.
+    assert system_text(rewrite) == system_text(answer)
+    assert "What is the PURL programme?" in user_text(rewrite)
+    assert data["standalone_question"] == REWRITE
+    prompt = user_text(answer)
+    assert f"Question: {REWRITE}" in prompt and "Earlier in this chat" not in prompt
+    assert data["citations"] and not data["degraded"]
+
+
+def test_a_standalone_question_is_not_rewritten(make_app, openai_stub):
+    openai_stub.responder = rewrites(REWRITE)
+    ask(make_app(condense="model"), "What did Zelensky ask allies to spend on defence?")
+    assert len(openai_stub.requests) == 1
+
+
+@pytest.mark.parametrize("reply", [Reply("Who is Mark Rutte?"), Reply("boom", status=500)])
+def test_a_refused_or_failed_rewrite_leaves_the_follow_up_to_the_rules(make_app, openai_stub,
+                                                                       reply):
+    openai_stub.responder = rewrites(reply)
+    data = ask(make_app(condense="model"), FOLLOW_UP, history=HISTORY)
+    assert "purl" in data["standalone_question"].lower()
+    assert FOLLOW_UP in data["standalone_question"]  # the rules' text: the question as asked
+    assert "Earlier in this chat" in user_text(openai_stub.requests[-1])
+    assert not data["degraded"] and data["citations"]
+
+
+def test_a_prompt_may_be_a_turn_for_another_prompts_instructions(tmp_path: Path):
+    (tmp_path / "p.txt").write_text("=== user ===\nU {b}\n")
+    assert Prompt.load("p", {"b"}, tmp_path).messages(b="2") == [("human", "U 2")]
+    (tmp_path / "q.txt").write_text("=== system ===\nS\n")
+    with pytest.raises(ConfigError, match="user"):
+        Prompt.load("q", set(), tmp_path)

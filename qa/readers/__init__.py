@@ -53,6 +53,8 @@ class ReaderInput:
     # What the story or the news is about, or a summary: the candidates are the leads of
     # the articles it points to (qa.overview), in article order, and there is one part.
     overview: bool = False
+    # A follow-up the answer model rewrote to stand alone: read instead of it and the chat.
+    rewritten: str | None = None
 
 
 # An article holding this idf-weighted share of the question's terms tells the story asked

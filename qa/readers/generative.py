@@ -19,11 +19,13 @@ from collections.abc import Generator
 
 from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
+from qa.condense import Turn
 from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.evidence import Sentence, select
+from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of
 from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
 from vectorstore.terms import terms
@@ -59,12 +61,17 @@ class GenerativeReader:
         self.words = words
         self.policy = policy
         self.prompt = Prompt.load("answer", {"history", "sentences", "question"})
+        self.rewriter = Rewriter(self.prompt.messages(history="", sentences="",
+                                                             question="")[:1])
 
     def messages(self, question: ReaderInput, evidence: list[Sentence]):
         # Runs of spaces (stripped punctuation, scraped layout) are ~6 % of a news text's
         # tokens and say nothing to the model; the quotes keep the article's own text.
         lines = "\n".join(f"[{n}] {dated(' '.join(s.text.split()), s.published)}"
                           for n, s in enumerate(evidence, 1))
+        if question.rewritten:  # a follow-up the model made stand alone: the chat is in it
+            return self.prompt.messages(history="", sentences=lines,
+                                        question=question.rewritten)
         return self.prompt.messages(history=_history(question), sentences=lines,
                                     question=question.question)
 
@@ -74,6 +81,15 @@ class GenerativeReader:
         warm = getattr(self.model, "warm_up", None)
         if warm is not None:  # the system turn: the user's turn opens with what varies
             warm(self.prompt.messages(history="", sentences="", question="")[:1])
+
+    def condense(self, question: str, history: list[Turn], deadline: float) -> str | None:
+        """The model's standalone rewrite of a follow-up; None when it is busy or fails."""
+        if not self._slots.acquire(blocking=False):
+            return None
+        try:
+            return self.rewriter(self.model, question, history, deadline)
+        finally:
+            self._slots.release()
 
     def read(self, question: ReaderInput, *, deadline: float,
              stream: bool = False) -> Generator[str, None, Reading]:

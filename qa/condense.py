@@ -38,6 +38,13 @@ class Standalone:
         return self.own or self.text
 
 
+def last_exchange(history: list[Turn], chars: int = 300) -> list[Turn]:
+    """The last two turns that say something, without citation markers, each cut to
+    ``chars``: what a model is shown of the chat."""
+    turns = [t for t in history if t.content.strip()][-2:]
+    return [Turn(t.role, " ".join(MARKER.sub("", t.content).split())[:chars]) for t in turns]
+
+
 def is_follow_up(question: str, previous: str = "") -> bool:
     """Tell whether the question leans on the previous one: it refers back, or is too short
     to stand alone and names nothing new."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from qa.cite import MARKER
-from qa.condense import Turn, accepted
+from qa.condense import Turn, accepted, last_exchange
 from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.readers.chat import Message
@@ -20,10 +19,11 @@ from qa.readers.chat import Message
 log = logging.getLogger(__name__)
 
 PREFILL = "Standalone question:"
-MAX_TURN_CHARS = 300
 
 
 class Rewriter:
+    """The rewrite prompt, filled from the chat and run on the reader's current model."""
+
     def __init__(self, opening: list[Message]):
         self.opening = opening  # the answer prompt's system turn
         self.prompt = Prompt.load("condense", {"history", "question"})
@@ -42,8 +42,5 @@ class Rewriter:
 
 def chat(history: list[Turn]) -> str:
     """The last exchange, one line per turn."""
-    turns = [t for t in history if t.content.strip()][-2:]
-    return "\n".join(
-        f"{'User' if t.role == 'user' else 'Answer'}: "
-        f"{' '.join(MARKER.sub('', t.content).split())[:MAX_TURN_CHARS]}"
-        for t in turns)
+    return "\n".join(f"{'User' if t.role == 'user' else 'Answer'}: {t.content}"
+                     for t in last_exchange(history))

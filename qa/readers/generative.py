@@ -19,7 +19,7 @@ from collections.abc import Generator
 
 from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
-from qa.condense import Turn
+from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other
@@ -32,7 +32,6 @@ from vectorstore.terms import terms
 
 REFUSAL = "NOT FOUND"
 PREFILL = "Answer:"
-MAX_HISTORY_CHARS = 300
 
 
 # An article may give one of the question's names in another form ("American" for the US,
@@ -329,12 +328,8 @@ def _strip_prefill(text: str) -> str:
 
 def _history(question: ReaderInput) -> str:
     """The previous exchange, for a follow-up the model must resolve ("how old is he?")."""
-    turns = [t for t in question.history if t.content.strip()][-2:]
-    if not turns:
-        return ""
-    said = " / ".join(" ".join(MARKER.sub("", t.content).split())[:MAX_HISTORY_CHARS]
-                      for t in turns)
-    return f"Earlier in this chat: {said}\n"
+    turns = last_exchange(question.history)
+    return f"Earlier in this chat: {' / '.join(t.content for t in turns)}\n" if turns else ""
 
 
 @register("local")

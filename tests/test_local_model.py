@@ -13,6 +13,7 @@ import time
 import pytest
 
 from app import create_app
+from qa.condense import Turn
 from qa.errors import ModelError
 from qa.readers.generative import PREFILL
 from qa.settings import Settings
@@ -156,3 +157,22 @@ def test_the_same_prompt_gets_the_same_draft_whatever_was_asked_before(local_app
     draft("Where are the drone factories?")  # the same sentences: a long shared prefix
     # The refusal probability the abstainer reads is equal to the last bit, not nearly.
     assert draft("How many drones can Ukraine make a year?") == first
+
+
+def test_the_model_rewrites_a_follow_up_after_its_cached_instructions(local_app, monkeypatch):
+    reader = local_app.extensions["qa"].reader
+    llm = reader.model.model.llm
+    reader.warm_up()
+    evaluated = []
+    real_eval = llm.eval
+    monkeypatch.setattr(llm, "eval", lambda tokens: (evaluated.extend(tokens),
+                                                     real_eval(tokens))[1])
+    history = [Turn("user", "Who is the NATO Secretary General?"),
+               Turn("assistant", "NATO Secretary General Mark Rutte [1].")]
+    text = reader.condense("Where did he meet Zelensky?", history, time.monotonic() + 60)
+    assert text is not None and "rutte" in text.lower(), text
+    # Only the rewrite turn is evaluated: the instructions before it come from the cache,
+    # and stay there for the answer that follows.
+    system = reader.model.model.prompt_tokens([("system", reader.prompt.system)])
+    assert 0 < len(evaluated) < len(system) / 2
+    assert list(llm._input_ids[: len(system) - 8]) == system[: len(system) - 8]

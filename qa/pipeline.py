@@ -26,7 +26,8 @@ from qa.recency import day_of, mark_newer
 from qa.verify import numbers
 
 log = logging.getLogger(__name__)
-# A follow-up's rewrite takes ~1.7 s on two cores; past this the rules resolve it.
+# A follow-up's rewrite takes ~1.7 s on two cores; past this (or the model's own time
+# budget, when shorter) the rules resolve it.
 REWRITE_BUDGET_S = 5.0
 
 
@@ -59,7 +60,8 @@ class Pipeline:
         rewrite = getattr(self.reader, "condense", None)
         if (len(resolved) == 1 and resolved[0].rewritten and rewrite is not None
                 and self.settings.condense == "model"):
-            text = rewrite(question, history, time.monotonic() + REWRITE_BUDGET_S)
+            budget = min(REWRITE_BUDGET_S, self.settings.model_timeout_s)
+            text = rewrite(question, history, time.monotonic() + budget)
             if text:
                 return [Standalone(text, True, resolved[0].carried_articles, text, True)]
         return resolved

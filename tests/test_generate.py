@@ -13,9 +13,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from app import create_app
 from qa.abstain import Abstainer, Signals
 from qa.cite import citation_problems
-from qa.condense import accepted
+from qa.condense import Turn, accepted
 from qa.errors import ConfigError
 from qa.overview import overview_topic
+from qa.pipeline import REWRITE_BUDGET_S, Pipeline
 from qa.prompt import Prompt
 from qa.readers import Part, ReaderInput, story_floor
 from qa.readers.chat import StreamingChat
@@ -855,6 +856,21 @@ def test_a_refused_or_failed_rewrite_leaves_the_follow_up_to_the_rules(make_app,
     assert FOLLOW_UP in data["standalone_question"]  # the rules' text: the question as asked
     assert "Earlier in this chat" in user_text(openai_stub.requests[-1])
     assert not data["degraded"] and data["citations"]
+
+
+@pytest.mark.parametrize("timeout, most", [(1.0, 1.0), (60.0, REWRITE_BUDGET_S)])
+def test_a_rewrite_has_no_more_time_than_the_model_has(timeout, most):
+    left = []
+
+    def condense(question, history, deadline):
+        left.append(deadline - time.monotonic())
+        return None  # refused: the rules resolve it
+
+    settings = SimpleNamespace(condense="model", model_timeout_s=timeout)
+    pipeline = Pipeline(None, SimpleNamespace(condense=condense), None, settings)
+    history = [Turn("user", "What is the PURL programme?"), Turn("assistant", "A framework.")]
+    [part] = pipeline.standalone(FOLLOW_UP, history)
+    assert most - 0.5 < left[0] <= most and "purl" in part.text.lower()
 
 
 def test_a_prompt_may_be_a_turn_for_another_prompts_instructions(tmp_path: Path):

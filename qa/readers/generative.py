@@ -60,8 +60,9 @@ class GenerativeReader:
         self.words = words
         self.policy = policy
         self.prompt = Prompt.load("answer", {"history", "sentences", "question"})
-        self.rewriter = Rewriter(self.prompt.messages(history="", sentences="",
-                                                             question="")[:1])
+        # The system turn every prompt opens with: warmed once, and shared by the rewrite.
+        self.opening = self.prompt.messages(history="", sentences="", question="")[:1]
+        self.rewriter = Rewriter(self.opening)
 
     def messages(self, question: ReaderInput, evidence: list[Sentence]):
         # Runs of spaces (stripped punctuation, scraped layout) are ~6 % of a news text's
@@ -79,7 +80,7 @@ class GenerativeReader:
         question after start-up waits for both (~4 s more on two cores)."""
         warm = getattr(self.model, "warm_up", None)
         if warm is not None:  # the system turn: the user's turn opens with what varies
-            warm(self.prompt.messages(history="", sentences="", question="")[:1])
+            warm(self.opening)
 
     def condense(self, question: str, history: list[Turn], deadline: float) -> str | None:
         """The model's standalone rewrite of a follow-up; None when it is busy or fails."""

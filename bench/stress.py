@@ -9,7 +9,9 @@ writes a few articles every writer contends for. Afterwards, on every worker: ea
 acknowledged article is listed, carries its latest text and is answered, with a citation,
 from its unique token; each deleted one is not. Then, with the workers stopped: each
 acknowledged article has all its vectors in Chroma and each deleted one none; contended
-articles are whole or gone; ``flask --app app check`` passes. Exit status 1 on any failure.
+articles are whole or gone; ``flask --app app check`` passes; and no worker's start-up
+check, run while the writers write, took their writes in flight for damage. A refused ask
+or write is reported with the reason the worker logged. Exit status 1 on any failure.
 """
 
 from __future__ import annotations
@@ -216,6 +218,13 @@ def run(duration: float, workers: int, writers: int, app: str, work: Path,
         if "Traceback" in logs:
             at = logs.index("Traceback")
             problems.append(f"a worker logged a traceback:\n{logs[at - 300 : at + 3000]}")
+        if "consistency check found problems" in logs:  # writes in flight are not damage
+            at = logs.index("consistency check found problems")
+            problems.append(f"a worker's start-up check failed:\n{logs[at : at + 2000]}")
+        refused = [line for line in logs.splitlines() if " WARNING " in line
+                   and ("store_unavailable" in line or "store_locked" in line)]
+        if refused:
+            problems.append("store errors in the worker logs:\n" + "\n".join(refused[:5]))
         from qa.settings import Settings
 
         settings = Settings.from_env(envs[0])

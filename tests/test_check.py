@@ -115,3 +115,33 @@ def test_old_tombstones_are_noted_not_failed(app):
     report = check(corpus)
     assert report.ok and report.tombstones == 1
     assert any(f.kind == "old_tombstones" for f in report.findings)
+
+
+def test_a_write_settling_during_the_check_is_not_taken_for_damage(app, monkeypatch):
+    """A writer between commit and settle leaves an old record for milliseconds; a worker's
+    cache lags Chroma by up to a sync interval. Both pass during the check's pause."""
+    corpus = corpus_of(app)
+    now = corpus.records.current([ARTICLE])[ARTICLE]
+    chunk = corpus.cache.article_chunks(ARTICLE)[0]
+    vector = list(corpus.vectors.vectors([vector_id(chunk.chunk_id, now.stamp)]).values())
+    corpus.records.commit([Version(ARTICLE, now.stamp - 1, hash="x", chunks=1, title="t")],
+                          ["old"], vector)
+    corpus.cache.delete_articles(["002_9bafd4e5a807f6bb"])
+    paused = []
+
+    def pause(seconds: float) -> None:
+        paused.append(seconds)
+        corpus.settle([ARTICLE])
+        corpus.syncer.reconcile()
+
+    monkeypatch.setattr(time, "sleep", pause)
+    report = check(corpus)
+    assert paused and report.ok, report.lines()
+
+
+def test_damage_still_there_after_the_pause_is_reported(app, monkeypatch):
+    corpus = corpus_of(app)
+    corpus.cache.delete_articles([ARTICLE])
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    report = check(corpus)
+    assert [f.kind for f in report.findings] == ["cache_missing"]

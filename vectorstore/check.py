@@ -5,8 +5,9 @@ record (or a tombstone) with exactly its passages' vectors, ``<chunk_id>@<stamp>
 with its passage's content hash; no record or vector of an older version remains; no
 vector belongs to no version, except a write still in flight (younger than
 ``QA_ORPHAN_GRACE_S``); and this worker's cache holds the current version of every
-article, with its passages indexed. Findings about an article are checked a second time
-before they are reported, so a write that lands during the check is not taken for damage.
+article, with its passages indexed. A finding is reported only if a second look, after a
+pause, sees the same thing: writes in flight settle and workers' caches catch up meanwhile,
+so a corpus under write load is not taken for damaged.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ FAILING = {
     "cache_passages": "cached passages that differ from the article's",
     "cache_index": "keyword index rows that do not match the cached passages",
 }
+# How long a second look waits: a write settles in milliseconds; the pause in the
+# background check at start-up also covers a sync interval (caches catching up).
+SETTLE_S = 0.5
 INFO = {
     "in_flight": "vectors of writes still in flight",
     "old_tombstones": "deletions older than the grace period (kept to order late writes)",
@@ -86,8 +90,9 @@ class CheckReport:
         return out
 
 
-def check(corpus) -> CheckReport:
-    """Compare everything; return what differs (nothing is changed)."""
+def check(corpus, settle_s: float = SETTLE_S) -> CheckReport:
+    """Compare everything; return what differs (nothing is changed). What looks wrong is
+    looked at again after ``settle_s`` and reported only if it is still the same."""
     started = time.perf_counter()
     versions = list(corpus.records.scan())
     vectors = list(corpus.vectors.scan())
@@ -95,18 +100,19 @@ def check(corpus) -> CheckReport:
     report = CheckReport(vectors=len(vectors), cached_articles=cache.count_articles(),
                          cached_passages=cache.count_chunks())
     findings = _examine(corpus, versions, vectors, cache.cached(), cache.chunk_hashes())
-    suspects = sorted({f.article_id for f in findings if f.kind in FAILING and f.article_id})
-    if suspects:  # look again: a write may have landed between the reads above
-        findings = [f for f in findings if f.article_id not in suspects or f.kind not in FAILING]
+    findings += _index_findings(cache)
+    if any(f.kind in FAILING for f in findings):
+        # Between our reads a write may have committed and not yet settled, or reached
+        # Chroma and not yet this worker's cache: both pass within a pause.
+        time.sleep(settle_s)
+        suspects = sorted({f.article_id for f in findings if f.kind in FAILING and f.article_id})
         again = _examine(
             corpus, [v for vs in corpus.records.versions(suspects).values() for v in vs],
             corpus.vectors.of_articles(suspects), cache.cached(suspects),
-            cache.chunk_hashes(suspects))
-        findings += [f for f in again if f.kind in FAILING]
-    indexed = cache.count_indexed()
-    if indexed != report.cached_passages:
-        findings.append(Finding("cache_index", "", f"{indexed} index rows for "
-                                f"{report.cached_passages} passages"))
+            cache.chunk_hashes(suspects)) if suspects else []
+        again += _index_findings(cache)
+        still = {_same(f) for f in again}
+        findings = [f for f in findings if f.kind not in FAILING or _same(f) in still]
     now = {aid: current(vs) for aid, vs in _by_article(versions).items()}
     report.articles = sum(1 for v in now.values() if not v.deleted)
     report.tombstones = sum(1 for v in now.values() if v.deleted)
@@ -114,6 +120,20 @@ def check(corpus) -> CheckReport:
     report.findings = findings
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _index_findings(cache) -> list[Finding]:
+    indexed, passages = cache.count_indexed(), cache.count_chunks()
+    if indexed == passages:
+        return []
+    return [Finding("cache_index", "", f"{indexed} index rows for {passages} passages")]
+
+
+def _same(finding: Finding) -> tuple:
+    """What two looks must share to be the same damage: a later write's leftovers are
+    other ids, a row count that moved is another count."""
+    return (finding.kind, finding.article_id, finding.detail, frozenset(finding.vector_ids),
+            frozenset(finding.record_ids))
 
 
 def _examine(corpus, versions: list[Version], vectors: list[StoredVector],
@@ -248,7 +268,7 @@ def check_in_background(corpus, delay_s: float = 3.0) -> threading.Thread:
             if synced:
                 log.info("start-up sync: %d articles updated, %d removed", synced.applied,
                          synced.removed)
-            report = check(corpus)
+            report = check(corpus, settle_s=SETTLE_S + corpus.syncer.interval_s)
         except Exception as exc:  # a failed background check must not stop the service
             log.warning("start-up consistency check failed: %s", exc)
             return

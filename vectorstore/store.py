@@ -8,7 +8,9 @@ embedding function would download a model.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import numpy as np
 
 from qa.errors import StoreError, StoreLocked
 
+log = logging.getLogger(__name__)
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 # A passage vector's Chroma id is ``<chunk_id>@<stamp>``: every write of an article stores
@@ -26,6 +29,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 STAMP_SEP = "@"
 # Chroma's ``$in`` lists and id lists are kept this short per request.
 ID_BATCH = 500
+# A Chroma server fails about one search in a hundred that meets a delete in flight, with
+# "Error finding id" (chroma-core/chroma#4460; measured on 1.5.9 with three writers). A
+# search changes nothing, so it is tried again, after these pauses (seconds).
+QUERY_RETRY_PAUSES = (0.02, 0.1)
 
 
 def vector_id(chunk_id: str, stamp: int) -> str:
@@ -251,9 +258,17 @@ class VectorStore:
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[VectorHit]:
         if k <= 0:
             return []
-        with self.client.calls():
-            got = self.collection.query(query_embeddings=[vector], n_results=k, where=where,
-                                        include=["metadatas", "distances"])
+        for pause in (*QUERY_RETRY_PAUSES, None):
+            try:
+                with self.client.calls():
+                    got = self.collection.query(query_embeddings=[vector], n_results=k,
+                                                where=where, include=["metadatas", "distances"])
+                break
+            except StoreError as exc:
+                if pause is None or not _internal(exc):
+                    raise
+                log.info("search tried again after %s", exc.message)
+                time.sleep(pause)
         hits = []
         for vid, meta, distance in zip(got["ids"][0], got["metadatas"][0], got["distances"][0],
                                        strict=True):
@@ -297,6 +312,13 @@ class VectorStore:
     def ids_of(self, article_id: str) -> list[str]:
         """Return the vector ids of one article (any version)."""
         return [v.vector_id for v in self.of_articles([article_id])]
+
+
+def _internal(exc: StoreError) -> bool:
+    """Whether Chroma itself failed inside (its ``InternalError``), not the connection."""
+    from chromadb.errors import InternalError
+
+    return isinstance(exc.__cause__, InternalError)
 
 
 def _stored(got) -> list[StoredVector]:

@@ -174,6 +174,7 @@ def test_a_hung_chroma_server_is_a_503_within_the_timeout_not_a_hung_request(chr
         app.extensions["qa"].close()
 
 
+@pytest.mark.slow  # 20 s of racing
 def test_searches_meeting_deletes_in_flight_do_not_fail(chroma, settings):
     """The server fails about 1 search in 100 that meets a delete ("Error finding id"):
     without the retry, some of these hundreds of searches get a ``StoreError``."""

@@ -29,7 +29,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 STAMP_SEP = "@"
 # Chroma's ``$in`` lists and id lists are kept this short per request.
 ID_BATCH = 500
-# A Chroma server fails about one search in a hundred that meets a delete in flight, with
+# A Chroma server fails up to one search in a hundred that meets a delete in flight, with
 # "Error finding id" (chroma-core/chroma#4460; measured on 1.5.9 with three writers). A
 # search changes nothing, so it is tried again, after these pauses (seconds).
 QUERY_RETRY_PAUSES = (0.02, 0.1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.cite import ABSTAIN_TEXT, Claim, citation_problems, render
 from qa.compose import rerank
@@ -20,9 +20,11 @@ from qa.condense import Standalone, Turn, condense
 from qa.decompose import split_question
 from qa.errors import ModelError
 from qa.overview import MAX_ARTICLES, leads, overview_topic, relevant_articles
+from qa.question import on
 from qa.readers import Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
 from qa.recency import day_of, mark_newer
+from qa.truecase import truecase
 from qa.verify import numbers
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,19 @@ class Pipeline:
                 return [Standalone(text, True, resolved[0].carried_articles, text, True)]
         return resolved
 
+    def cased(self, request):
+        """The request with what the user typed in lower case given the articles' capitals,
+        so the rules that find names by their capitals read it as if typed with them."""
+        if not on("truecase"):
+            return request
+        docs = self.parts.docs
+        history = [replace(t, content=truecase(t.content, docs)) if t.role == "user" else t
+                   for t in request.history]
+        return replace(request, question=truecase(request.question, docs), history=history)
+
     def retrieve(self, request) -> ReaderInput:
         """Find passages and score their sentences, part by part."""
+        request = self.cased(request)
         topic = overview_topic(request.question)
         if topic is not None:
             return self.overview(request, topic)

@@ -11,6 +11,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from app import create_app
+from qa import question as rules
 from qa.abstain import Abstainer, Signals
 from qa.cite import citation_problems
 from qa.condense import Turn, accepted
@@ -529,6 +530,14 @@ def test_a_follow_up_is_typed_by_what_it_asks_not_by_the_words_it_borrows():
     assert _typed(asked("And how many? (drones)", "And how many?"))
 
 
+def post_articles(app, title: str, texts: dict[str, str]) -> None:
+    """Add each article (id -> text) under ``title``."""
+    for article_id, text in texts.items():
+        posted = app.test_client().post("/articles", json={
+            "article_id": article_id, "title": title, "text": text})
+        assert posted.status_code == 201, posted.get_json()
+
+
 def _citing(pattern: str, claim: str):
     """A responder that states ``claim`` citing the evidence sentence holding ``pattern``."""
     def respond(body):
@@ -560,6 +569,25 @@ def test_an_answer_from_an_article_that_never_names_the_question_s_subject_absta
     assert data["verification"]["misattributed"] == int(abstains)
 
 
+@pytest.mark.parametrize("question, abstains", [
+    # Typed in lower case: the articles write "Lena Okafor" with capitals, so the question
+    # names her, and the ferry article never does.
+    ("how many passengers did lena okafor's bridge carry in 2023?", True),
+    ("how many passengers did the ferry carry in 2023?", False),
+])
+def test_a_lower_case_question_naming_someone_another_article_names_abstains(
+        make_app, openai_stub, question, abstains):
+    app = make_app(NEVER_ABSTAINS)
+    post_articles(app, "Local transport", {
+        "gazette/bridge": "Mayor Lena Okafor opened the Quillon bridge on Monday. Residents "
+                          "thanked Okafor for the new crossing.",
+        "gazette/ferry": "The Varlen ferry carried 412 passengers a day in 2023."})
+    openai_stub.responder = _citing("412 passengers", "412 passengers a day")
+    data = ask(app, question)
+    assert data["abstained"] is abstains and "fallback" not in data
+    assert data["verification"]["misattributed"] == int(abstains)
+
+
 def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_stub):
     app = make_app()
     posted = app.test_client().post("/articles", json={
@@ -582,18 +610,17 @@ MEMPHIS = ("Andy Roddick rallied to beat Sweden's Thomas Enqvist 3-6 7-6 7-5 in 
 
 
 @pytest.mark.parametrize("question, withdrawn", [
-    # Typed in lower case, so no capitalised name gives the other story away.
+    # Typed in lower case and read as typed, so no capitalised name gives it away.
     ("what was the score when top seed andy roddick played qualifier paul goldstein at the "
      "san jose open?", True),
     ("what was the score when andy roddick beat thomas enqvist in memphis?", False),
 ])
 def test_an_answer_from_another_story_than_the_one_asked_about_abstains(
-        make_app, openai_stub, question, withdrawn):
+        make_app, openai_stub, monkeypatch, question, withdrawn):
+    # The truecaser would name Goldstein and San Jose; this is the story rule alone.
+    monkeypatch.setattr(rules, "OFF", {"truecase"})
     app = make_app(NEVER_ABSTAINS)
-    for article_id, text in (("tennis/san-jose", SAN_JOSE), ("tennis/memphis", MEMPHIS)):
-        posted = app.test_client().post("/articles", json={
-            "article_id": article_id, "title": "Roddick through", "text": text})
-        assert posted.status_code == 201, posted.get_json()
+    post_articles(app, "Roddick through", {"tennis/san-jose": SAN_JOSE, "tennis/memphis": MEMPHIS})
     # True to its sentence, which is about another match than the San Jose one.
     openai_stub.responder = _citing("3-6 7-6 7-5", "3-6 7-6 7-5")
     data = ask(app, question)

@@ -355,6 +355,17 @@ class DocStore:
             )
         return [(cid, float(score)) for cid, score in rows]
 
+    def texts_with(self, term: str, limit: int) -> list[str]:
+        """Up to ``limit`` passage texts whose keyword terms include ``term`` (no order)."""
+        rows = self.db.execute(
+            'SELECT substr(a.text, c.start + 1, c."end" - c.start) FROM chunk_terms '
+            "JOIN chunks c ON c.rowid = chunk_terms.rowid "
+            "JOIN articles a ON a.article_id = c.article_id "
+            "WHERE chunk_terms MATCH ? LIMIT ?",
+            ('"' + term.replace('"', '""') + '"', limit),
+        )
+        return [row[0] for row in rows]
+
     def document_frequencies(self, query_terms: list[str]) -> tuple[dict[str, int], int]:
         """Return each term's chunk count and the number of chunks, for idf weights."""
         unique = list(dict.fromkeys(query_terms))

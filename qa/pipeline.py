@@ -70,12 +70,16 @@ class Pipeline:
 
     def cased(self, request):
         """The request with what the user typed in lower case given the articles' capitals,
-        so the rules that find names by their capitals read it as if typed with them."""
+        so the rules that find names by their capitals read it as if typed with them: the
+        question, and the last question before it (the only earlier one the rules read)."""
         if not on("truecase"):
             return request
         docs = self.parts.docs
-        history = [replace(t, content=truecase(t.content, docs)) if t.role == "user" else t
-                   for t in request.history]
+        history = list(request.history)
+        last = next((i for i in reversed(range(len(history))) if history[i].role == "user"),
+                    None)
+        if last is not None:
+            history[last] = replace(history[last], content=truecase(history[last].content, docs))
         return replace(request, question=truecase(request.question, docs), history=history)
 
     def retrieve(self, request) -> ReaderInput:

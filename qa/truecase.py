@@ -60,7 +60,14 @@ def truecase(text: str, docs) -> str:
     any (its sentences' first letters aside); otherwise ``text`` unchanged."""
     if not typed_lower(text):
         return text
+    forms: dict[str, str] = {}  # each word looked up once, however often it is typed
+
+    def cased(m: re.Match) -> str:
+        word = m.group()
+        if word not in STOPWORDS and word not in forms:
+            forms[word] = usual_form(word, docs)
+        return forms.get(word, word)
+
     # Only the words the articles capitalise change: a small model reads "who" and "Who"
     # differently often enough to flip answers, and no rule reads a sentence's first letter.
-    return _WORDS.sub(
-        lambda m: m.group() if m.group() in STOPWORDS else usual_form(m.group(), docs), text)
+    return _WORDS.sub(cased, text)

@@ -70,10 +70,13 @@ def test_a_word_written_both_ways_keeps_its_capital_only_when_it_nearly_always_h
 
 def test_the_pipeline_reads_the_question_and_the_user_s_earlier_turns_cased(app, docs):
     pipeline = app.extensions["qa"].pipeline
-    history = [Turn("user", "where did zelensky meet rutte?"), Turn("assistant", "in kyiv [1].")]
+    history = [Turn("user", "did rutte visit kyiv?"), Turn("assistant", "yes [1]."),
+               Turn("user", "where did zelensky meet rutte?"), Turn("assistant", "in kyiv [1].")]
     read = pipeline.retrieve(AskRequest("and what did nato promise?", history))
     assert read.question == "and what did NATO promise?"
-    assert [t.content for t in read.history] == ["where did Zelensky meet Rutte?", "in kyiv [1]."]
+    # The last question before it is the only earlier one the rules read.
+    assert [t.content for t in read.history] == [
+        "did rutte visit kyiv?", "yes [1].", "where did Zelensky meet Rutte?", "in kyiv [1]."]
 
 
 def test_switched_off_the_pipeline_reads_the_question_as_typed(app, docs, monkeypatch):

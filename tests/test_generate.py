@@ -31,6 +31,7 @@ from qa.readers.generative import (
     check_text,
 )
 from qa.settings import Settings
+from tests.articles import post_articles
 from tests.openai_stub import (
     OpenAIStub,
     Reply,
@@ -528,14 +529,6 @@ def test_a_follow_up_is_typed_by_what_it_asks_not_by_the_words_it_borrows():
     assert _typed(asked("What is Ukraine's population?"))
     assert not _typed(asked("Why is it falling? (ukraine population)", "Why is it falling?"))
     assert _typed(asked("And how many? (drones)", "And how many?"))
-
-
-def post_articles(app, title: str, texts: dict[str, str]) -> None:
-    """Add each article (id -> text) under ``title``."""
-    for article_id, text in texts.items():
-        posted = app.test_client().post("/articles", json={
-            "article_id": article_id, "title": title, "text": text})
-        assert posted.status_code == 201, posted.get_json()
 
 
 def _citing(pattern: str, claim: str):

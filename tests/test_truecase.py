@@ -9,6 +9,7 @@ from qa.condense import Turn
 from qa.contract.ask import AskRequest
 from qa.question import entities
 from qa.truecase import truecase, typed_lower
+from tests.articles import post_articles
 
 
 @pytest.fixture
@@ -16,12 +17,6 @@ def docs(app):
     service = app.extensions["qa"]
     service.ensure_seeded()
     return service.docs
-
-
-def add(app, article_id: str, text: str) -> None:
-    posted = app.test_client().post("/articles", json={
-        "article_id": article_id, "title": "Local news", "text": text})
-    assert posted.status_code == 201, posted.get_json()
 
 
 @pytest.mark.parametrize("text, lower", [
@@ -53,17 +48,22 @@ def test_a_question_typed_with_capitals_is_left_as_typed(docs):
 
 
 def test_a_word_capitalised_only_at_the_start_of_sentences_is_not_a_name(app, docs):
-    add(app, "gazette/ferry", "Ferry crossings rose this year. The ferry now runs hourly. "
-        "Ferry fares fell. A new ferry arrives in May.")
+    # Capitalised five times, each opening a sentence or a quote; once in lower case.
+    post_articles(app, "Local news", {"gazette/ferry": (
+        "Ferry crossings rose this year. Ferry fares fell. Ferry staff struck. "
+        "\u201cFerry travel is back,\u201d she said. Ferry timetables changed. "
+        "A new ferry arrives in May.")})
     assert truecase("when does the new ferry arrive?", docs) == "when does the new ferry arrive?"
 
 
 def test_a_word_written_both_ways_keeps_its_capital_only_when_it_nearly_always_has_one(
         app, docs):
-    add(app, "gazette/bank", "Savers moved to the Bank of Quillon. Each bank in the town "
-        "cut rates, and one bank closed. The town's third bank stayed open.")
-    add(app, "gazette/okafor", "The bridge was opened by Mayor Lena Okafor on Monday. "
-        "Residents thanked Okafor.")
+    # "Bank" three times in five away from a sentence's start: most often, not nearly always.
+    post_articles(app, "Local news", {
+        "gazette/bank": "Savers moved to the Bank of Quillon. Staff at the Bank said the Bank "
+                        "would cut rates, and each bank in the town followed; one bank closed.",
+        "gazette/okafor": "The bridge was opened by Mayor Lena Okafor on Monday. Residents "
+                          "thanked Okafor."})
     assert truecase("which bank did lena okafor praise?", docs) == (
         "which bank did Lena Okafor praise?")
 

@@ -336,7 +336,7 @@ class DocStore:
         unique = list(dict.fromkeys(t for t in query_terms if t))
         if not unique or k <= 0:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
+        match = " OR ".join(_phrase(t) for t in unique)
         if filters:
             condition, params = filters.sql("a")
             rows = self.db.execute(
@@ -362,7 +362,7 @@ class DocStore:
             "JOIN chunks c ON c.rowid = chunk_terms.rowid "
             "JOIN articles a ON a.article_id = c.article_id "
             "WHERE chunk_terms MATCH ? LIMIT ?",
-            ('"' + term.replace('"', '""') + '"', limit),
+            (_phrase(term), limit),
         )
         return [row[0] for row in rows]
 
@@ -377,6 +377,11 @@ class DocStore:
             f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", unique
         )
         return dict(rows), total
+
+
+def _phrase(term: str) -> str:
+    """``term`` as an FTS5 string, so its characters are never read as query syntax."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def read_legacy(path: Path) -> list[Article]:

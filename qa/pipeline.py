@@ -26,11 +26,14 @@ from qa.readers.extractive import ExtractiveReader
 from qa.recency import day_of, mark_newer
 from qa.truecase import truecase
 from qa.verify import numbers
+from vectorstore.terms import terms
 
 log = logging.getLogger(__name__)
 # A follow-up's rewrite takes ~1.7 s on two cores; past this (or the model's own time
 # budget, when shorter) the rules resolve it.
 REWRITE_BUDGET_S = 5.0
+NOTHING_ASKED = ("The question does not say what to look for: ask about a person, place, "
+                 "event or topic in the articles.")
 
 
 @dataclass
@@ -155,6 +158,10 @@ class Pipeline:
         """Run the configured reader; degrade to the extractive one when it cannot answer.
         A question pinned to a number no article found states is abstained on unread."""
         reader = self.reader
+        if not question.overview and not any(terms(part.text) for part in question.parts):
+            # "Who? What? Where?" or "How many?" with nothing before it: any passage found is
+            # chance, and a model given them writes about whatever they say.
+            return Answer(Reading([Claim(NOTHING_ASKED)], abstained=True), reader.name)
         missing = self.unstated(question)
         if missing:
             said = " or ".join(missing)

@@ -17,7 +17,7 @@ from qa.cite import citation_problems
 from qa.condense import Turn, accepted
 from qa.errors import ConfigError
 from qa.overview import overview_topic
-from qa.pipeline import REWRITE_BUDGET_S, Pipeline
+from qa.pipeline import NOTHING_ASKED, REWRITE_BUDGET_S, Pipeline
 from qa.prompt import Prompt
 from qa.readers import Part, ReaderInput, story_floor
 from qa.readers.chat import StreamingChat
@@ -29,6 +29,7 @@ from qa.readers.generative import (
     _could_refuse,
     _typed,
     check_text,
+    repeated_from,
 )
 from qa.settings import Settings
 from tests.articles import post_articles
@@ -477,6 +478,8 @@ def test_cut_evidence_still_cites_exact_quotes(make_app, openai_stub):
 @pytest.mark.parametrize(("draft", "held"), [
     ("", True), ("NOT", True), (" NOT FO", True), ("NOT FOUND", True), ("No", True),
     ("No, he", False), ("Five", False), ("He signed", False),
+    # Figures are never the refusal's start: a short numeric answer streams too.
+    ("1", False), ("£4", False), ("$", True), ("[1", False),
 ])
 def test_the_draft_is_held_back_only_while_it_may_be_the_refusal(draft, held):
     assert _could_refuse(draft) is held
@@ -899,3 +902,45 @@ def test_a_prompt_may_be_a_turn_for_another_prompts_instructions(tmp_path: Path)
     (tmp_path / "q.txt").write_text("=== system ===\nS\n")
     with pytest.raises(ConfigError, match="user"):
         Prompt.load("q", set(), tmp_path)
+
+
+def test_a_draft_that_loops_ends_where_it_starts_again(make_app, openai_stub):
+    """Greedy decoding can say one sentence over and over until its token budget: the draft
+    ends where it repeats itself, and the answer comes without waiting out the loop."""
+    def loop(body):
+        said = f"{first_sentence(passages(body)[1])} [1]."
+        return Reply(" ".join([said] * 60), chunk_delay=0.01)
+    openai_stub.responder = loop
+    app = make_app(model_timeout_s=30.0)
+    data = ask(app)
+    said = first_sentence(passages(openai_stub.requests[-1])[1])
+    assert data["draft"].count(said.rstrip(".")) == 1
+    assert not data["abstained"] and not data["degraded"] and data["citations"]
+
+
+@pytest.mark.parametrize(("draft", "at"), [
+    ("He met them [6]. He met them [6]. He", 17),
+    ("He met them [6]. he met them. And", 17),  # markers and case aside
+    ("He met them [6]. He met them", None),  # the second is not finished yet
+    ("He met them [1]. They talked [2]. He met them [3].", None),
+])
+def test_repeated_from_finds_the_first_sentence_said_again(draft, at):
+    assert repeated_from(draft) == at
+
+
+@pytest.mark.parametrize("question", ["Who? What? Where? When? Why? How?", "How many?"])
+def test_a_question_that_names_nothing_abstains_without_asking_the_model(make_app, openai_stub,
+                                                                          question):
+    data = ask(make_app(), question)
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["answer"] == NOTHING_ASKED
+    assert openai_stub.requests == []
+
+
+def test_a_follow_up_that_names_nothing_reads_the_conversation(make_app, openai_stub):
+    """"How many?" after a question about drones asks about drones."""
+    openai_stub.responder = cite_first()
+    history = [{"role": "user", "content": "Can Ukraine produce drones?"},
+               {"role": "assistant", "content": "Yes."}]
+    data = ask(make_app(), "How many?", history=history)
+    assert data["abstained"] is False and openai_stub.requests

@@ -167,6 +167,27 @@ def test_bad_input_is_a_json_error(keyed_client, method, path, content_type, raw
         assert response.headers["Allow"]
 
 
+@pytest.mark.parametrize("raw,message", [
+    (b'{"question": "a" "b"}', "the body is not valid JSON (line 1, column 18)"),
+    (b'{"question": NaN}', "the body is not valid JSON: NaN is not valid JSON"),
+    (body({"question": 42}), "question must be a string"),
+    (body({"question": ["drones?"]}), "question must be a string"),
+    (body({"question": None}), "question must be a string"),
+    (body({"q": "drones?"}), "question is required"),
+    (b'{"question": "drones \\ud800?"}',
+     "question contains invalid Unicode (a lone surrogate)"),
+    (body({"question": "\x00\x07"}), "question must be 1 to 2000 characters"),
+    (body({"question": "a" * 2001}), "question must be 1 to 2000 characters"),
+    (body({"question": "drones?", "history": [{"role": "bot", "content": "x"}]}),
+     "history[0].role: Input should be 'user' or 'assistant'"),
+])
+def test_error_messages_say_what_is_wrong(keyed_client, raw, message):
+    """The message names the problem in the service's words, never a parser's exception."""
+    response = keyed_client.post("/ask", data=raw, content_type=JSON)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == message
+
+
 def test_input_cases_cover_the_issue():
     """The table keeps every kind of input the issue names."""
     names = " ".join(case[0] for case in CASES)

@@ -43,6 +43,14 @@ class Request(BaseModel):
             return code, error["msg"]
         if field is None:
             return code, error["msg"] if ours else cls.shape_message
+        # A field's own message states its limits; a value that is missing, not text at
+        # all, or wrong in a way of its own is told so instead.
+        if error["type"] == "missing":
+            return code, f"{_where(loc)} is required"
+        if error["type"] == "string_type":
+            return code, f"{_where(loc)} must be a string"
+        if error["type"] == "string_unicode":
+            return code, f"{_where(loc)} contains invalid Unicode (a lone surrogate)"
         if field in cls.field_messages:
             return code, cls.field_messages[field].format(**settings.model_dump())
         return code, f"{_where(loc)}: {error['msg']}"

@@ -28,6 +28,7 @@ from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of
 from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
+from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 
 REFUSAL = "NOT FOUND"
@@ -119,12 +120,21 @@ class GenerativeReader:
             for piece in generation:
                 pieces.append(piece)
                 text = "".join(pieces).lstrip()
+                again = repeated_from(text)
+                if again is not None:
+                    # Greedy decoding has started a loop ("He met the E5 leaders [6]. He met
+                    # the E5 leaders [6]. ..."): nothing more will be said, only time spent.
+                    pieces = [text[:again]]
+                    break
                 # Hold the draft back only while it could still be the refusal.
                 if stream and not _could_refuse(text):
                     yield text[shown:]
                     shown = len(text)
         finally:
             cancel.set()
+            close = getattr(generation.pieces, "close", None)
+            if close is not None:  # frees the model for the next question now
+                close()
         raw = _strip_prefill("".join(pieces))
         check_text(raw)
         return self.conclude(question, evidence, raw, generation.first_probs.get("refusal"))
@@ -316,9 +326,23 @@ def _refuses(text: str) -> bool:
     return head.startswith("NOTFOUND")
 
 
+def repeated_from(text: str) -> int | None:
+    """Where ``text`` starts saying a finished sentence of its own again (markers and case
+    aside), or None."""
+    spans = split_sentences(text)
+    said = set()
+    for start, end in spans[:-1]:  # the last may be unfinished
+        words = " ".join(MARKER.sub("", text[start:end]).lower().split()).rstrip(".!? ")
+        if words in said:
+            return start
+        said.add(words)
+    return None
+
+
 def _could_refuse(text: str) -> bool:
-    """Whether ``text`` may still grow into the refusal: its letters so far begin it."""
-    head = re.sub(r"[^A-Z]", "", text.upper())
+    """Whether ``text`` may still grow into the refusal: its letters so far begin it. A digit
+    never does, so "180 [1]." streams from its first figure."""
+    head = re.sub(r"[^A-Z0-9]", "", text.upper())
     return REFUSAL.replace(" ", "").startswith(head) or _refuses(text)
 
 

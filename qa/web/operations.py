@@ -117,10 +117,12 @@ def json_body() -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise InvalidRequest("the JSON is nested too deeply", code="invalid_json") from None
-    except ValueError as exc:
-        reason = str(exc).split("\n", 1)[0][:120]
-        raise InvalidRequest(f"the body is not valid JSON: {reason}",
-                             code="invalid_json") from None
+    except json.JSONDecodeError as exc:
+        # Where, in our words: the parser's own message is an exception's text.
+        raise InvalidRequest(f"the body is not valid JSON (line {exc.lineno}, column "
+                             f"{exc.colno})", code="invalid_json") from None
+    except ValueError as exc:  # NaN, Infinity: our own message
+        raise InvalidRequest(f"the body is not valid JSON: {exc}", code="invalid_json") from None
 
 
 def _reject_constant(name: str) -> None:

@@ -24,6 +24,7 @@ from qa.question import on
 from qa.readers import Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
 from qa.recency import day_of, mark_newer
+from qa.spelling import respell
 from qa.truecase import truecase
 from qa.verify import numbers
 from vectorstore.terms import terms
@@ -71,26 +72,33 @@ class Pipeline:
                 return [Standalone(text, True, resolved[0].carried_articles, text, True)]
         return resolved
 
-    def cased(self, request):
-        """The request with what the user typed in lower case given the articles' capitals,
-        so the rules that find names by their capitals read it as if typed with them: the
-        question, and the last question before it (the only earlier one the rules read)."""
-        if not on("truecase"):
-            return request
+    def mended(self, request):
+        """The request with what the user typed read as the articles write it: slips of the
+        keyboard mended to the articles' words ("Staton Road" to "Station Road"), and words
+        typed in lower case given the articles' capitals, so the rules that find names by
+        their capitals read them. The question, and the last question before it (the only
+        earlier one the rules read)."""
         docs = self.parts.docs
+
+        def mend(text: str) -> str:
+            if on("respell"):
+                text = respell(text, docs)
+            return truecase(text, docs) if on("truecase") else text
+
         history = list(request.history)
         last = next((i for i in reversed(range(len(history))) if history[i].role == "user"),
                     None)
         if last is not None:
-            history[last] = replace(history[last], content=truecase(history[last].content, docs))
-        return replace(request, question=truecase(request.question, docs), history=history)
+            history[last] = replace(history[last], content=mend(history[last].content))
+        return replace(request, question=mend(request.question), history=history)
 
     def retrieve(self, request) -> ReaderInput:
         """Find passages and score their sentences, part by part."""
-        request = self.cased(request)
+        typed = request.question
+        request = self.mended(request)
         topic = overview_topic(request.question)
         if topic is not None:
-            return self.overview(request, topic)
+            return replace(self.overview(request, topic), typed=typed)
         retriever, scorer = self.parts.retriever, self.parts.scorer
         found = []
         for standalone in self.standalone(request.question, request.history):
@@ -109,6 +117,7 @@ class Pipeline:
             history=list(request.history),
             parts=[p for _, p in found],
             rewritten=found[0][0].text if len(found) == 1 and found[0][0].by_model else None,
+            typed=typed,
         )
 
     def overview(self, request, topic: str) -> ReaderInput:
@@ -245,7 +254,10 @@ class Pipeline:
         for key in ("draft", "verification", "answerability", "unstated_numbers"):
             if key in reading.details:
                 response[key] = reading.details[key]
-        if len(question.parts) > 1 or question.standalone != question.question:
+        # What was searched for, when it is not what was typed (capitals aside): a follow-up
+        # resolved, parts split, or a slip mended.
+        typed = question.typed or question.question
+        if len(question.parts) > 1 or question.standalone.lower() != typed.lower():
             response["standalone_question"] = question.standalone
         return response
 

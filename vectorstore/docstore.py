@@ -366,6 +366,14 @@ class DocStore:
         )
         return [row[0] for row in rows]
 
+    def together(self, term: str, others: list[str]) -> int:
+        """How many passages hold ``term`` and at least one of ``others``."""
+        if not others:
+            return 0
+        match = f"{_phrase(term)} AND ({' OR '.join(_phrase(t) for t in others)})"
+        return self.db.execute("SELECT count(*) FROM chunk_terms WHERE chunk_terms MATCH ?",
+                               (match,)).fetchone()[0]
+
     def document_frequencies(self, query_terms: list[str]) -> tuple[dict[str, int], int]:
         """Return each term's chunk count and the number of chunks, for idf weights."""
         unique = list(dict.fromkeys(query_terms))

@@ -150,12 +150,15 @@ class Citation(Reply):
 
 
 class Passage(Reply):
-    """A retrieved passage, with the other articles that tell the same story."""
+    """A retrieved passage, with the other articles that tell the same story. Passages come
+    in the order of the hybrid ranking (meaning and keywords fused), so ``score``, the
+    meaning part alone, need not fall from one to the next."""
 
     chunk_id: str
     article_id: str
     title: str
-    score: float
+    score: float = Field(description="cosine similarity of the passage to the question; the "
+                                     "order is the hybrid ranking's, not this score's")
     same_story: list[str] = []
 
 
@@ -224,8 +227,9 @@ class AskResponse(Reply):
     fallback: str | None = Field(None, description="why the answer degraded to extractive")
     requested_model: str | None = Field(None, description="the model that failed")
     standalone_question: str | None = Field(
-        None, description="what was searched for: a follow-up rewritten, or the parts of a "
-                          "multi-part question joined by ' | '")
+        None, description="what was searched for, when not what was typed: a follow-up "
+                          "rewritten, the parts of a multi-part question joined by ' | ', or "
+                          "slips of the keyboard mended to the articles' words")
     verified: bool | None = Field(None, description="generative: every sentence verified")
     verification: Verification | None = None
     draft: str | None = Field(None, description="generative: what the model wrote, before "

@@ -46,7 +46,7 @@ class Part:
 
 @dataclass
 class ReaderInput:
-    question: str  # as asked
+    question: str  # as asked, slips mended and names cased as the articles write them
     standalone: str  # resolved against the conversation: what was searched for
     history: list[Turn]
     parts: list[Part]
@@ -55,6 +55,7 @@ class ReaderInput:
     overview: bool = False
     # A follow-up the answer model rewrote to stand alone: read instead of it and the chat.
     rewritten: str | None = None
+    typed: str | None = None  # the question as typed, when mending changed it
 
 
 # An article holding this idf-weighted share of the question's terms tells the story asked

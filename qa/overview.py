@@ -25,6 +25,11 @@ _OVERVIEW = re.compile(
     r"|what(?:'s| is| are| was| were)\s+(?:this|that|these|those|the|it)"
     r"(?:\s+(?:news|story|stories|article|articles|report|reports|piece|item))?\s+(?:all\s+)?about"
     r"|what(?:'s| is) in the news"
+    # "What's the latest news?", "What are today's top stories?" (and "... on X").
+    r"|what(?:'s| is| are)\s+(?:the\s+|today's\s+|this week's\s+)?"
+    r"(?:latest|newest|most recent|top|main|big)\s+(?:news|stories|headlines)"
+    r"(?:\s+(?:today|this week))?(?:\s+(?:on|about|from|in))?"
+    r"|what(?:'s| is| are)\s+(?:the\s+|today's\s+)headlines(?:\s+(?:on|about))?"
     r"|what(?:'s| is) (?:the )?news (?:on|about)"
     r"|tell me about)\b(?P<topic>.*)$",
     re.IGNORECASE,

@@ -65,10 +65,15 @@ def respell(text: str, docs) -> str:
         used, _ = docs.document_frequencies(list(by_term))
         scored = sorted(((docs.together(t, known), n, t) for t, n in used.items() if n),
                         reverse=True)
+        # The most passages with the question's other words: the frequent word in context.
+        # (Measured against the share of its passages, which picks rare words: "Gorton
+        # Brown", "stamp up for"; docs/evaluation.md, "Slips of the keyboard".)
         for together, _, term in scored:
+            if not together:
+                break
             # The articles' own word, not a string that shares its stem ("usaing": "usa").
             written = written_as(by_term[term], docs.texts_with(term, SAMPLE))
-            if together and written:
+            if written:
                 mended[word] = written
                 break
     if not mended:

@@ -736,6 +736,12 @@ ALWAYS_ABSTAINS = Abstainer.of(bias=-10)
     ("what is the news on ukraine", "ukraine"),
     ("What was the row between Brown and Milburn about?", "row between Brown and Milburn"),
     ("What is the summit about?", "summit"),
+    ("What is the latest news?", ""),
+    ("what's the latest news today", ""),
+    ("What are today's top stories?", ""),
+    ("What are the headlines?", ""),
+    ("What is the latest news on the bridge repair?", "the bridge repair"),
+    ("What is the latest on the bridge?", None),  # a question about the bridge itself
     ("What is NATO?", None),
     ("How many drones can Ukraine produce each year?", None),
     ("Who is the news editor?", None),

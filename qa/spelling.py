@@ -23,6 +23,9 @@ from vectorstore.terms import terms
 
 MIN_LETTERS = 5  # below this, one edit turns a word into another word too easily
 SAMPLE = 20  # passages read to see how the articles write a word
+# Words mended per question (~25 ms each on the haystack): a question has a slip or two; one
+# with many unknown words is in another language or not a question, and must stay cheap.
+MAX_SLIPS = 3
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -52,11 +55,10 @@ def respell(text: str, docs) -> str:
     asked = terms(text)
     frequency, _ = docs.document_frequencies(asked)
     known = [t for t in asked if frequency.get(t)]
+    unknown = list(dict.fromkeys(m.group().lower() for m in slips
+                                 if not frequency.get(terms(m.group())[0])))
     mended = {}
-    for m in slips:
-        word = m.group().lower()
-        if frequency.get(terms(word)[0]) or word in mended:
-            continue
+    for word in unknown[:MAX_SLIPS]:
         by_term: dict[str, list[str]] = {}
         for variant in edits(word):
             found = terms(variant)

@@ -67,3 +67,10 @@ def test_the_answer_says_what_was_searched_for_when_a_slip_was_mended(app, docs)
     # Capitals alone are not worth a mention.
     cased = client.post("/ask", json={"question": "how many drones can ukraine produce?"})
     assert "standalone_question" not in cased.get_json()
+
+
+def test_only_the_first_few_unknown_words_are_looked_at(docs, monkeypatch):
+    """Each costs a few lookups: a question of many unknown words stays cheap."""
+    monkeypatch.setattr("qa.spelling.MAX_SLIPS", 1)
+    assert respell("How many droens can Ukrane produce?", docs) == (
+        "How many drones can Ukrane produce?")

@@ -23,7 +23,7 @@ from qa.overview import MAX_ARTICLES, leads, overview_topic, relevant_articles
 from qa.question import on
 from qa.readers import Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
-from qa.recency import day_of, mark_newer
+from qa.recency import asks_latest, day_of, mark_newer
 from qa.spelling import respell
 from qa.truecase import truecase
 from qa.verify import numbers
@@ -132,8 +132,11 @@ class Pipeline:
             passages = retriever.search(query, self.settings.top_k, filters=filters)
             articles = relevant_articles(scorer.candidates(query, passages))
         else:
+            # "What is it about?" asks about the conversation's articles; "What is the latest
+            # news?" about the newest, whatever was asked before.
             earlier = condense(request.question, list(request.history))
-            articles = sorted(earlier.carried_articles)[:MAX_ARTICLES]
+            articles = [] if asks_latest(request.question) else (
+                sorted(earlier.carried_articles)[:MAX_ARTICLES])
             if not articles:
                 articles = self.parts.docs.latest(MAX_ARTICLES, filters)
         text = topic or request.question

@@ -812,6 +812,25 @@ def test_what_is_it_about_follows_the_conversation(make_app, openai_stub):
     assert data["citations"][0]["article_id"] == DRONE_ARTICLE
 
 
+def test_the_latest_news_is_the_newest_articles_whatever_was_asked_before(make_app,
+                                                                          openai_stub):
+    app = make_app(ALWAYS_ABSTAINS)
+    created = app.test_client().post("/articles", json={
+        "article_id": "zz-marrow", "title": "Marrow port record",
+        "text": "Marrow port record\nThe Marrow harbour authority said 412 cargo ships "
+                "docked at Marrow last year, a record for the port.\n",
+        "published": "2025-06-01", "source": "Harbour Gazette"})
+    assert created.status_code == 201, created.get_json()
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
+    history = [
+        {"role": "user", "content": "How many drones can Ukraine produce each year?"},
+        {"role": "assistant", "content": "Over 8 million [1].",
+         "citations": [{"n": 1, "article_id": DRONE_ARTICLE}]},
+    ]
+    data = ask(app, "What is the latest news?", history=history)
+    assert data["citations"][0]["article_id"] == "zz-marrow"
+
+
 def test_the_extractive_reader_answers_with_each_articles_opening_sentence(make_app,
                                                                            openai_stub):
     data = ask(make_app(answer_model="extractive"),

@@ -27,7 +27,6 @@ from qa.recency import asks_latest, day_of, mark_newer
 from qa.spelling import respell
 from qa.truecase import truecase
 from qa.verify import numbers
-from vectorstore.terms import terms
 
 log = logging.getLogger(__name__)
 # A follow-up's rewrite takes ~1.7 s on two cores; past this (or the model's own time
@@ -170,7 +169,7 @@ class Pipeline:
         """Run the configured reader; degrade to the extractive one when it cannot answer.
         A question pinned to a number no article found states is abstained on unread."""
         reader = self.reader
-        if not question.overview and not any(terms(part.text) for part in question.parts):
+        if not question.overview and not any(part.query.terms for part in question.parts):
             # "Who? What? Where?" or "How many?" with nothing before it: any passage found is
             # chance, and a model given them writes about whatever they say.
             return Answer(Reading([Claim(NOTHING_ASKED)], abstained=True), reader.name)

@@ -49,14 +49,17 @@ def edits(word: str) -> list[str]:
 
 def respell(text: str, docs) -> str:
     """``text`` with each surely misspelt word replaced by the articles' word for it."""
-    slips = [m for m in _WORD.finditer(text) if _may_be_slip(m.group())]
+    slips = {}  # each word that may be a slip, and its keyword term
+    for m in _WORD.finditer(text):
+        word = m.group().lower()
+        if word not in slips and (term := _slip_term(word)):
+            slips[word] = term
     if not slips:
         return text
     asked = terms(text)
     frequency, _ = docs.document_frequencies(asked)
     known = [t for t in asked if frequency.get(t)]
-    unknown = list(dict.fromkeys(m.group().lower() for m in slips
-                                 if not frequency.get(terms(m.group())[0])))
+    unknown = [word for word, term in slips.items() if not frequency.get(term)]
     mended = {}
     for word in unknown[:MAX_SLIPS]:
         by_term: dict[str, list[str]] = {}
@@ -99,7 +102,9 @@ def written_as(variants: list[str], texts: list[str]) -> str | None:
     return next((v for v in variants if v in words), None)
 
 
-def _may_be_slip(word: str) -> bool:
-    low = word.lower()
-    return (len(low) >= MIN_LETTERS and low.isascii() and low not in english()
-            and len(terms(low)) == 1)
+def _slip_term(word: str) -> str | None:
+    """The keyword term of a lower-case ``word`` that may be a slip, else None."""
+    if len(word) < MIN_LETTERS or not word.isascii() or word in english():
+        return None
+    found = terms(word)
+    return found[0] if len(found) == 1 else None

@@ -44,6 +44,7 @@ class QAService:
         self._answerer: ExtractiveAnswerer | None = None
         self._seeded = False
         self._verifier: Verifier | None = None
+        self._warming: threading.Thread | None = None
         # Built now, so a bad QA_ANSWER_MODEL or a missing package fails at start-up; a
         # model itself loads on first use (or in warm_up).
         self.extractive = ExtractiveReader(self)
@@ -145,8 +146,15 @@ class QAService:
             warm()
             return None
         thread = threading.Thread(target=_warm, args=(warm,), name="warm-model", daemon=True)
+        self._warming = thread
         thread.start()
         return thread
+
+    @property
+    def warming(self) -> bool:
+        """Whether the answer model is still warming in the background (``/readyz`` says so:
+        a question asked meanwhile waits for it)."""
+        return self._warming is not None and self._warming.is_alive()
 
     # -- the read path --------------------------------------------------------------------
 

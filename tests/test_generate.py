@@ -149,7 +149,8 @@ def test_warm_up_loads_the_model_and_evaluates_the_instructions_before_any_quest
 
 
 def test_start_up_can_warm_the_model_while_the_server_listens(make_app):
-    svc = make_app().extensions["qa"]
+    app = make_app()
+    svc, client = app.extensions["qa"], app.test_client()
     release, warmed = threading.Event(), threading.Event()
 
     class Reader:
@@ -160,9 +161,17 @@ def test_start_up_can_warm_the_model_while_the_server_listens(make_app):
     svc.reader = Reader()
     thread = svc.warm_up(wait=False)
     assert thread is not None and not warmed.is_set()  # back before the model is warm
+    # Not ready while it warms: a balancer sends no question that would wait for it.
+    response = client.get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503 and body["status"] == "warming"
+    assert body["checks"]["model"]["error"] == "warming up"
+    assert all(body["checks"][name]["ok"] for name in ("store", "documents", "embedder"))
     release.set()
     thread.join(5)
     assert warmed.is_set()
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ready"
 
 
 def test_a_year_no_article_found_states_is_abstained_on_without_asking_the_model(make_app,

@@ -7,9 +7,14 @@ probability. A fake llama records which batch wrote each cache position.
 
 from __future__ import annotations
 
+import ctypes
+import json
 import threading
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from qa.errors import ModelError
@@ -46,7 +51,7 @@ class RecordingLlama:
 def model_with(llm: RecordingLlama) -> LlamaCppModel:
     model = LlamaCppModel.__new__(LlamaCppModel)  # no weights: only the cache logic runs
     model.llm, model._run = llm, threading.Lock()
-    model._opening, model._cached_cuts = [], [0]
+    model._opening, model._cached_cuts, model._state_dir = [], [0], None
     model.prompt_tokens = lambda messages, prefill="", reply=True: list(OPENING)
     return model
 
@@ -125,3 +130,77 @@ def test_a_prompt_that_goes_on_from_the_last_draft_does_not_reuse_the_draft_as_a
     going_on = short + list(draft) + [4, 5, 6]
     ask(model, going_on)
     assert llm.writer[: len(going_on) - 1] == canonical(going_on)
+
+
+# -- the evaluated opening, saved for the next start ----------------------------------------
+
+
+class StateFiles:
+    """llama.cpp's state-file calls, faked: a file holds the tokens it was saved with."""
+
+    llama_token = ctypes.c_int32
+
+    def __init__(self, load_ok: bool = True):
+        self.load_ok, self.loads, self.saves = load_ok, 0, 0
+
+    def llama_state_save_file(self, ctx, path: bytes, tokens, count) -> bool:
+        self.saves += 1
+        Path(path.decode()).write_text(json.dumps(list(tokens[:count])))
+        return True
+
+    def llama_state_load_file(self, ctx, path: bytes, out, capacity, loaded) -> bool:
+        self.loads += 1
+        saved = json.loads(Path(path.decode()).read_text())
+        if not self.load_ok or len(saved) > capacity:
+            return False
+        out[: len(saved)] = saved
+        loaded._obj.value = len(saved)
+        return True
+
+
+def saving_model(state_dir: Path, lib: StateFiles, opening=OPENING) -> LlamaCppModel:
+    llm = RecordingLlama()
+    llm._ctx, llm.input_ids = SimpleNamespace(ctx=None), np.zeros(4096, dtype=np.int32)
+    model = model_with(llm)
+    model.prompt_tokens = lambda messages, prefill="", reply=True: list(opening)
+    model._state_dir, model._lib, model._identity = state_dir, lib, "model|settings"
+    return model
+
+
+def test_the_next_start_restores_the_opening_instead_of_evaluating_it(tmp_path: Path):
+    lib = StateFiles()
+    first = saving_model(tmp_path, lib)
+    first.warm_up([])
+    assert first.llm.starts and lib.saves == 1  # evaluated once, then saved
+    again = saving_model(tmp_path, lib)
+    again.warm_up([])
+    assert again.llm.starts == [] and lib.loads == 1  # nothing evaluated
+    assert list(again.llm.input_ids[: again.llm.n_tokens]) == OPENING
+    assert again._cached_cuts == first._cached_cuts  # cut as the evaluation cut it
+
+
+def test_a_changed_opening_is_evaluated_and_replaces_the_old_file(tmp_path: Path):
+    lib = StateFiles()
+    saving_model(tmp_path, lib).warm_up([])
+    old = set(tmp_path.glob("opening-*.kv"))
+    changed = saving_model(tmp_path, lib, opening=[*OPENING, 1])
+    changed.warm_up([])
+    assert changed.llm.starts and lib.loads == 0  # another name: never loaded
+    assert len(set(tmp_path.glob("opening-*.kv"))) == 1 and not old & set(tmp_path.glob("*"))
+
+
+def test_a_saved_opening_that_does_not_load_is_evaluated_again(tmp_path: Path):
+    saving_model(tmp_path, StateFiles()).warm_up([])
+    lib = StateFiles(load_ok=False)
+    model = saving_model(tmp_path, lib)
+    model.warm_up([])
+    assert lib.loads == 1 and model.llm.starts  # tried, then evaluated
+    assert model.llm.ids == OPENING and model._opening == OPENING
+
+
+def test_a_data_directory_it_cannot_write_costs_only_the_saving(tmp_path: Path, caplog):
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the directory should be: mkdir fails
+    model = saving_model(blocked / "llama", StateFiles())
+    model.warm_up([])
+    assert model.llm.ids == OPENING and "could not save" in caplog.text

@@ -176,3 +176,40 @@ def test_the_model_rewrites_a_follow_up_after_its_cached_instructions(local_app,
     system = reader.model.model.prompt_tokens([("system", reader.prompt.system)])
     assert 0 < len(evaluated) < len(system) / 2
     assert list(llm._input_ids[: len(system) - 8]) == system[: len(system) - 8]
+
+
+def test_a_restart_restores_the_evaluated_opening_and_drafts_the_same(local_app, monkeypatch):
+    from qa.readers.llama import LlamaCppModel
+
+    svc = local_app.extensions["qa"]
+    reader, settings = svc.reader, svc.settings
+    model = reader.model.model
+    saved = list((settings.data_dir / "llama").glob("opening-*.kv"))
+    assert len(saved) == 1  # the fixture's warm-up evaluated the opening and kept it
+    restarted = LlamaCppModel(settings.local_model_path, threads=settings.local_threads,
+                              context=settings.local_context,
+                              max_tokens=settings.model_max_tokens,
+                              state_dir=settings.data_dir / "llama")
+
+    def evaluate(*args, **kwargs):
+        raise AssertionError("the saved opening was evaluated again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(restarted, "_evaluate_prompt", evaluate)
+        restarted.warm_up(reader.opening)
+    llm = restarted.llm
+    assert list(llm._input_ids[: llm.n_tokens]) == local_app.config["CACHED_AT_START"]
+    messages = reader.prompt.messages(
+        history="", question="How many drones can Ukraine make a year?",
+        sentences="[1] ukraine can now produce over 8 million drones of various types a year.")
+
+    def draft(on: LlamaCppModel) -> tuple[str, dict]:
+        generation = on.generate(messages, deadline=time.monotonic() + 60, prefill=PREFILL,
+                                 watch={"refusal": "NOT"})
+        return "".join(generation), generation.first_probs
+
+    restored = draft(restarted)
+    model.llm.n_tokens = 0  # nothing cached: this prompt evaluates its opening afresh
+    # The restored cache is the evaluated one: the same draft, the same probability.
+    assert restored == draft(model)
+    restarted.llm.close()

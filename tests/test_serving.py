@@ -14,7 +14,7 @@ import requests
 from app import create_app
 from qa.cite import citation_problems
 from tests.fakes import FakeEmbedder
-from tests.servers import ROOT, app_env, free_port, run_ingest, start_app, stop
+from tests.servers import ROOT, app_env, free_port, run_ingest, start_app, stop, wait_until
 
 QUESTION = "How many drones can Ukraine produce each year?"
 
@@ -27,18 +27,23 @@ def started(env: dict, module: str = "tests.fake_app"):
 def test_python_app_py_serves_with_waitress_and_the_real_model(tmp_path: Path):
     """``python app.py`` exactly as documented: waitress, warm model, first-start seeding."""
     port = free_port()
-    server = start_app(app_env(tmp_path / "data", ROOT / "seeds", port), module="app.py",
+    server = start_app(app_env(tmp_path / "data", ROOT / "seeds", port, QA_ANSWER_MODEL="local"),
+                       module="app.py",
                        timeout=300)
     base = f"http://127.0.0.1:{port}"
     try:
         health = requests.get(f"{base}/healthz", timeout=5)
         assert health.json() == {"status": "ok"}
         assert health.headers["Server"] == "news-qa"  # waitress, not the dev server
+        # Ready once the model is warm (it warms while the server listens).
+        wait_until(lambda: requests.get(f"{base}/readyz", timeout=10).ok, server, 120, "warm")
         ready = requests.get(f"{base}/readyz", timeout=10)
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert list((tmp_path / "data" / "llama").glob("opening-*.kv"))  # kept for next start
         started_at = time.perf_counter()
         answer = requests.post(f"{base}/ask", json={"question": QUESTION}, timeout=60).json()
-        assert time.perf_counter() - started_at < 10  # warmed up before listening
+        assert time.perf_counter() - started_at < 10  # warm once ready
+        assert answer["model"] == "local" and not answer["degraded"]
         assert "8 million" in answer["answer"] and not answer["abstained"]
 
         def text(aid):

@@ -38,5 +38,6 @@ class Check(Reply):
 
 
 class Readiness(Reply):
-    status: Literal["ready", "unavailable"]
+    status: Literal["ready", "warming", "unavailable"] = Field(
+        description="warming: every dependency answers, but the answer model is still loading")
     checks: dict[str, Check]

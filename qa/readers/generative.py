@@ -369,6 +369,7 @@ def _local(spec: str, settings, parts) -> GenerativeReader:
     return _reader(LazyModel(name, lambda: LlamaCppModel(
         path, threads=settings.local_threads, context=settings.local_context,
         max_tokens=settings.model_max_tokens, name=name,
+        state_dir=Path(settings.data_dir) / "llama",  # the evaluated opening, for the next start
     )), settings, parts)
 
 

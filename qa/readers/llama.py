@@ -11,13 +11,22 @@ so reusing whatever prefix the previous prompt happened to share would make a dr
 refusal probability the abstainer reads, depend on the order of requests. Each prompt is cut
 into batches by its own tokens alone (``_cuts``), and the cache is reused only up to where
 the previous prompt was cut the same way: the opening, in practice.
+
+The evaluated opening is saved beside the data (``state_dir``) and restored at the next
+start: milliseconds instead of the ~5 s its ~500 tokens take on two cores. The file's name is
+a digest of everything its numbers depend on, so a changed prompt, model or setting
+evaluates afresh; llama.cpp's own state file format rejects a truncated one.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+import ctypes
+import hashlib
 import importlib.util
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -38,8 +47,9 @@ class LlamaCppModel:
     """Greedy generation from a local GGUF file; ``generate`` is the reader's seam."""
 
     def __init__(self, path: Path, *, threads: int, context: int = 4096, max_tokens: int = 96,
-                 name: str | None = None):
+                 name: str | None = None, state_dir: Path | None = None):
         self.check(path)
+        import llama_cpp
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -60,6 +70,11 @@ class LlamaCppModel:
         self._cached_cuts: list[int] = [0]  # where the cached tokens were cut into batches
         self._stops = {eos, *self._special("<|im_end|>"), *self._special("<|endoftext|>")}
         self._run = threading.Lock()
+        self._lib, self._state_dir = llama_cpp, state_dir
+        stat = path.stat()
+        # What the cached opening's numbers depend on, besides its tokens.
+        self._identity = (f"{llama_cpp.__version__}|{path.resolve()}|{stat.st_size}|"
+                          f"{stat.st_mtime_ns}|{context}|{threads}|{EVAL_CHUNK}|flash")
 
     @staticmethod
     def check(path: Path) -> None:
@@ -91,8 +106,62 @@ class LlamaCppModel:
         worked examples), into the KV cache: later prompts evaluate only what follows them."""
         with self._run:
             self._opening = self.prompt_tokens(messages, reply=False)
+            saved = self._saved_opening()
+            if saved is not None and self._restore(saved):
+                log.info("restored the local model's evaluated opening from %s", saved)
+                return
             self._evaluate_prompt(self._opening, time.monotonic() + 600, threading.Event(),
                                   keep_last=False)
+            if saved is not None:
+                self._save(saved)
+
+    def _saved_opening(self) -> Path | None:
+        """Where the evaluated opening is kept: named by what its numbers depend on."""
+        if self._state_dir is None:
+            return None
+        digest = hashlib.sha256(self._identity.encode())
+        digest.update(np.asarray(self._opening, dtype=np.int32).tobytes())
+        return self._state_dir / f"opening-{digest.hexdigest()[:24]}.kv"
+
+    def _restore(self, path: Path) -> bool:
+        """Load the opening's KV cache from ``path``; False, with the cache emptied, if it
+        cannot be."""
+        if not path.is_file():
+            return False
+        llm, count = self.llm, len(self._opening)
+        tokens = (self._lib.llama_token * count)()
+        loaded = ctypes.c_size_t(0)
+        try:
+            ok = self._lib.llama_state_load_file(llm._ctx.ctx, str(path).encode(), tokens,
+                                                 count, ctypes.byref(loaded))
+        except Exception:  # an unreadable file costs one evaluation, never the start-up
+            ok = False
+        if not ok or list(tokens[: loaded.value]) != self._opening:
+            log.warning("the saved opening %s does not fit; evaluating it again", path)
+            llm.n_tokens = 0  # whatever a failed load left in the cache is not trusted
+            return False
+        llm.input_ids[:count] = self._opening
+        llm.n_tokens = count
+        self._cached_cuts = _cuts(count, count)  # as evaluating it would have cut it
+        return True
+
+    def _save(self, path: Path) -> None:
+        """Keep the evaluated opening for the next start, replacing older openings."""
+        tokens = (self._lib.llama_token * len(self._opening))(*self._opening)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._lib.llama_state_save_file(self.llm._ctx.ctx, str(partial).encode(),
+                                                   tokens, len(self._opening)):
+                raise OSError("llama.cpp could not write the state")
+            os.replace(partial, path)  # whole or absent: a reader never sees half a file
+            for old in path.parent.glob("opening-*.kv"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only data directory costs the next start ~5 s
+            log.warning("could not save the local model's opening to %s: %s", path, exc)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
 
     def first_token_ids(self, text: str) -> list[int]:
         """The token ids an answer opening with ``text`` can start with (" NOT", "NOT")."""

@@ -35,10 +35,14 @@ def readyz():
         "documents": lambda: svc.docs.count_articles(),
         "embedder": lambda: svc.embedder.embed_query("ready"),
     })
-    # A remote model is not probed here: /ask degrades to extractive when it is down.
-    checks["model"] = {"ok": True, "name": svc.settings.answer_model}
-    body = status.Readiness(status="ready" if ok else "unavailable", checks=checks)
-    return body, (200 if ok else 503)
+    # A remote model is not probed here: /ask degrades to extractive when it is down. A
+    # local one still warming would make the first question wait for it: not ready yet.
+    warming = svc.warming
+    checks["model"] = {"ok": not warming, "name": svc.settings.answer_model,
+                       **({"error": "warming up"} if warming else {})}
+    state = "unavailable" if not ok else "warming" if warming else "ready"
+    body = status.Readiness(status=state, checks=checks)
+    return body, (200 if state == "ready" else 503)
 
 
 class Readiness:

@@ -166,6 +166,8 @@ def test_an_article_may_come_with_its_title_date_source_and_url(client):
     stored = client.get("/articles/meta/1").get_json()
     assert stored["title"] == "Quay reopens" and stored["text"] == body["text"]
     assert set(stored) == {"article_id", "title", "text", "published", "source", "url"}
+    listed = client.get("/articles?limit=1000").get_json()["articles"]
+    assert {k: v for k, v in stored.items() if k != "text"} in listed  # the same metadata
     for field, bad in (("published", "2024-02-30"), ("published", "yesterday"),
                        ("url", "javascript:alert(1)"), ("source", ""), ("title", " \u200b")):
         r = client.post("/articles", json={**body, field: bad})

@@ -263,9 +263,6 @@ class DocStore:
         ).fetchone()
         return Article(*row) if row else None
 
-    def articles(self) -> list[tuple[str, str]]:
-        return list(self.db.execute("SELECT article_id, title FROM articles ORDER BY article_id"))
-
     def listing(self, limit: int = 100, offset: int = 0) -> list[dict]:
         """A page of the corpus: id, title, published, source and url, by id."""
         rows = self.db.execute(

@@ -38,10 +38,11 @@ HIGHLIGHT = [
 def list_articles(query: ArticlesQuery):
     svc = service()
     svc.ensure_seeded()
-    rows = svc.docs.articles()
-    page = rows[query.offset: query.offset + query.limit]
-    listed = [ArticleSummary(article_id=aid, title=title) for aid, title in page]
-    return ArticleList(articles=listed, total=len(rows), limit=query.limit, offset=query.offset)
+    # The page from SQL, with each article's date, outlet and address (it listed ids and
+    # titles only, from every row read into memory).
+    listed = [ArticleSummary(**row) for row in svc.docs.listing(query.limit, query.offset)]
+    return ArticleList(articles=listed, total=svc.docs.count_articles(), limit=query.limit,
+                       offset=query.offset)
 
 
 @routes.get("/articles/<path:article_id>", summary="One article: JSON, or an HTML page for "

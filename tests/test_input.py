@@ -180,12 +180,49 @@ def test_bad_input_is_a_json_error(keyed_client, method, path, content_type, raw
     (body({"question": "a" * 2001}), "question must be 1 to 2000 characters"),
     (body({"question": "drones?", "history": [{"role": "bot", "content": "x"}]}),
      "history[0].role: Input should be 'user' or 'assistant'"),
+    (body({"question": "drones?", "history": "x"}), "history must be a list"),
+    (body({"question": "drones?", "stream": "yes"}), "stream must be true or false"),
+    (body({"question": "drones?", "filters": {"published_after": "2026-02-30"}}),
+     "filters.published_after: 2026-02-30 is not a day of the calendar"),
+    (body({"question": "drones?", "filters": {"published_after": "2026-03-01",
+                                              "published_before": "2026-01-01"}}),
+     "filters: published_after is later than published_before"),
 ])
 def test_error_messages_say_what_is_wrong(keyed_client, raw, message):
     """The message names the problem in the service's words, never a parser's exception."""
     response = keyed_client.post("/ask", data=raw, content_type=JSON)
     assert response.status_code == 400
     assert response.get_json()["error"]["message"] == message
+
+
+QUESTION_RULE = ("messages[0].content must be the question: 1 to 2000 characters, as a string "
+                 "or a list of one text part")
+
+
+@pytest.mark.parametrize("messages,message", [
+    ([{"role": "user", "content": ""}], QUESTION_RULE),
+    ([{"role": "user", "content": "a" * 2001}], QUESTION_RULE),
+    ([{"role": "user", "content": 42}], QUESTION_RULE),
+    ([{"role": "user", "content": [{"type": "text", "text": ""}]}], QUESTION_RULE),
+    ([{"role": "user"}], "messages[0].content is required: it is the question"),
+    ([{"role": "user", "content": "\u200b"}],
+     "messages[0].content: the text needs at least one visible character"),
+    ([{"role": "bot", "content": "hi"}], "messages[0] must be an object whose role is user, "
+                                         "assistant, system, developer, tool or function"),
+    (["hi"], "messages[0] must be an object whose role is user, assistant, system, "
+             "developer, tool or function"),
+    ([{"role": "assistant", "content": 5}, {"role": "user", "content": "drones?"}],
+     "messages[0].content must be a string, a list of content parts, or null"),
+    ([], "messages must be a list of 1 or more {role, content} objects"),
+    ("hi", "messages must be a list"),
+])
+def test_openai_errors_name_the_message_not_the_validators(keyed_client, messages, message):
+    """The OpenAI route's errors say which message is wrong and how, with no validator names
+    ("function-after[visible(), ...]") or the role the union was told apart by."""
+    response = keyed_client.post("/v1/chat/completions", json={"messages": messages})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["message"] == message and error["code"] == "invalid_messages"
 
 
 def test_input_cases_cover_the_issue():

@@ -13,6 +13,7 @@ from pydantic import (
     StrictBool,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from qa.condense import Turn
@@ -54,6 +55,14 @@ class Filters(BaseModel):
     sources: list[SourceName] | None = Field(
         None, max_length=MAX_SOURCES, description="only articles from these sources"
     )
+
+    @model_validator(mode="after")
+    def _a_range(self) -> Filters:
+        after, before = self.published_after, self.published_before
+        if after is not None and before is not None and after > before:
+            # No article could match: a mistake to say so, not an empty answer to give.
+            raise refuse("published_after is later than published_before")
+        return self
 
     def for_search(self) -> SearchFilters:
         """The filters as both searches apply them (``vectorstore.filters``)."""

@@ -47,8 +47,8 @@ class Request(BaseModel):
         # all, or wrong in a way of its own is told so instead.
         if error["type"] == "missing":
             return code, f"{_where(loc)} is required"
-        if error["type"] == "string_type":
-            return code, f"{_where(loc)} must be a string"
+        if error["type"] in _KINDS:
+            return code, f"{_where(loc)} {_KINDS[error['type']]}"
         if error["type"] == "string_unicode":
             return code, f"{_where(loc)} contains invalid Unicode (a lone surrogate)"
         if field in cls.field_messages:
@@ -81,6 +81,18 @@ class Reply(BaseModel):
             if data.get(key, 0) is None:
                 del data[key]
         return data
+
+
+# A value of the wrong kind altogether, told in the contract's words, not the validator's.
+_KINDS = {
+    "string_type": "must be a string",
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object", "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+}
 
 
 def _where(loc: tuple) -> str:

@@ -74,7 +74,39 @@ class ChatRequest(Request):
     """The body of ``POST /v1/chat/completions`` (OpenAI's fields not listed are ignored)."""
 
     field_codes: ClassVar[dict[str, str]] = {"messages": "invalid_messages"}
+    field_messages: ClassVar[dict[str, str]] = {
+        "messages": "messages must be a list of 1 or more {{role, content}} objects",
+    }
     shape_message: ClassVar[str] = "the body must be a JSON object with a messages list"
+
+    @classmethod
+    def problem(cls, error: Any, settings: Settings) -> tuple[str, str]:
+        """A message's errors in the client's terms: ``messages[0].content``, never the
+        role the union was told apart by or the validators a value went through."""
+        loc = error["loc"]
+        if len(loc) < 2 or loc[0] != "messages" or not isinstance(loc[1], int):
+            return super().problem(error, settings)
+        at = f"messages[{loc[1]}]"
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found",
+                             "model_attributes_type"):
+            return "invalid_messages", (f"{at} must be an object whose role is user, "
+                                        "assistant, system, developer, tool or function")
+        if len(loc) >= 4 and loc[2:4] == ("user", "content"):
+            where, own = f"{at}.content", (error.get("ctx") or {}).get("code")
+            if error["type"] == "missing":
+                return "invalid_messages", f"{where} is required: it is the question"
+            if error["type"] == "contract":  # the question's own rules, in their words
+                return own or "invalid_messages", f"{where}: {error['msg']}"
+            if error["type"] == "string_unicode":
+                return "invalid_messages", f"{where} contains invalid Unicode (a lone surrogate)"
+            return "invalid_messages", (
+                f"{where} must be the question: 1 to {settings.max_question_chars} characters, "
+                "as a string or a list of one text part")
+        if len(loc) >= 4 and loc[2:4] == ("assistant", "content"):
+            return "invalid_messages", (f"{at}.content must be a string, a list of content "
+                                        "parts, or null")
+        field = ".".join(str(p) for p in loc[3:4])  # a field of another role's message
+        return "invalid_messages", f"{at}{'.' + field if field else ''}: {error['msg']}"
 
     messages: list[ChatMessage] = Field(min_length=1, json_schema_extra=_HAS_USER,
                                         description="the conversation; one user message "

@@ -186,6 +186,10 @@ _TIME = r"[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})
 def _iso_date(value: Any) -> Any:
     if not isinstance(value, str) or not re.fullmatch(_DATE, value):
         raise refuse("dates are ISO 8601 calendar dates like 2024-09-01")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise refuse(f"{value} is not a day of the calendar") from None
     return value
 
 

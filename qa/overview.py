@@ -46,9 +46,12 @@ _STORY = re.compile(
     r"\s+(?:about|on|of)\s+",
     re.IGNORECASE,
 )
+# ... or after it: "the tennis story", "the Vantora news".
+_STORY_AFTER = re.compile(
+    r"\s+(?:news|stories|story|articles?|reports?|coverage|piece|item)$", re.IGNORECASE)
 # What is left of "summarise the news" once the request is taken out: no topic at all.
 _NO_TOPIC = re.compile(
-    r"^(?:the |these |this |those |all )?(?:latest |main |top )?"
+    r"^(?:the |these |this |those |all |today's |this week's )?(?:latest |main |top )?"
     r"(?:news|stories|story|articles?|reports?|headlines|it|them|everything)?"
     r"\s*(?:(?:for |of )?(?:today|this week|so far))?$",
     re.IGNORECASE,
@@ -70,7 +73,10 @@ def overview_topic(question: str) -> str | None:
     topic = found["topic"].strip(" \t?.!,:;")
     topic = re.sub(r"^(?:of|on|about|for|in)\s+", "", topic, flags=re.IGNORECASE)
     topic = _STORY.sub("", topic)
-    return "" if _NO_TOPIC.match(topic) else topic
+    if _NO_TOPIC.match(topic):
+        return ""
+    named = _STORY_AFTER.sub("", topic)  # "the tennis story" is about tennis
+    return "" if _NO_TOPIC.match(named) or _NO_TOPIC.match(f"{named} news") else named
 
 
 def relevant_articles(candidates: list[Candidate]) -> list[str]:

@@ -126,24 +126,32 @@ class Pipeline:
         filters = request.filters and request.filters.for_search()
         query, passages, articles = None, [], []
         if topic:
-            retriever, scorer = self.parts.retriever, self.parts.scorer
-            query = retriever.prepare(topic)
-            passages = retriever.search(query, self.settings.top_k, filters=filters)
-            articles = relevant_articles(scorer.candidates(query, passages))
-        else:
-            # "What is it about?" asks about the conversation's articles; "What is the latest
-            # news?" about the newest, whatever was asked before.
+            query, passages, articles = self._about(topic, filters)
+        elif not asks_latest(request.question):
+            # "What is it about?" asks about the conversation's articles: those its answers
+            # cited, else those its last question was about (it may have been abstained
+            # on); "What is the latest news?" about the newest, whatever was asked before.
             earlier = condense(request.question, list(request.history))
-            articles = [] if asks_latest(request.question) else (
-                sorted(earlier.carried_articles)[:MAX_ARTICLES])
-            if not articles:
-                articles = self.parts.docs.latest(MAX_ARTICLES, filters)
+            articles = sorted(earlier.carried_articles)[:MAX_ARTICLES]
+            asked = [t.content for t in request.history if t.role == "user"]
+            if not articles and asked:
+                query, passages, articles = self._about(asked[-1], filters)
+        if not topic and not articles:
+            query, passages = None, []
+            articles = self.parts.docs.latest(MAX_ARTICLES, filters)
         text = topic or request.question
         return ReaderInput(
             question=request.question, standalone=text, history=list(request.history),
             parts=[Part(text, query, passages, leads(self.parts.docs, articles))],
             overview=True,
         )
+
+    def _about(self, text: str, filters) -> tuple:
+        """The query for ``text``, the passages it finds, and the articles clearly about it."""
+        retriever = self.parts.retriever
+        query = retriever.prepare(text)
+        passages = retriever.search(query, self.settings.top_k, filters=filters)
+        return query, passages, relevant_articles(self.parts.scorer.candidates(query, passages))
 
     # -- read -----------------------------------------------------------------------------
 

@@ -106,6 +106,12 @@ _RULES: list[tuple[str, str]] = [
      "name"),
 ]
 
+def implied(question: str) -> str:
+    """Words an answer may add that the question implies: news gives an age as "Brooks,
+    19, ..." or "the 19-year-old", and "19 years old" answers how old she is."""
+    return "years old aged" if re.search(r"\bhow old\b", question, re.IGNORECASE) else ""
+
+
 _WH_WORDS = frozenset("how what which who whom whose where when why is are does do did can "
                       "name compare".split())
 # Capitalised abbreviations of roles, not names an article must contain.

@@ -9,7 +9,8 @@ indexed passage holds and that is not an English word the embedding model knows 
 edit (a letter added, dropped, changed, or two swapped) from words the articles use. It
 becomes the one found with the question's other words in the most passages; with none of
 them anywhere, it is left as typed (an unknown name is as likely as a slip, and the rules
-that abstain on names no article gives must still see it).
+that abstain on names no article gives must still see it), unless it is one edit from a
+single function word ("betwen"), which no index holds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import string
 from functools import cache
 
 from vectorstore.embed import model_path
-from vectorstore.terms import terms
+from vectorstore.terms import STOPWORDS, terms
 
 MIN_LETTERS = 5  # below this, one edit turns a word into another word too easily
 SAMPLE = 20  # passages read to see how the articles write a word
@@ -56,6 +57,7 @@ def respell(text: str, docs) -> str:
             slips[word] = term
     if not slips:
         return text
+    lowered = set(_WORD.findall(text))
     asked = terms(text)
     frequency, _ = docs.document_frequencies(asked)
     known = [t for t in asked if frequency.get(t)]
@@ -81,6 +83,12 @@ def respell(text: str, docs) -> str:
             if written:
                 mended[word] = written
                 break
+        if word not in mended and word in lowered:
+            # A slip of a function word ("betwen"), which no index holds: when it is the only
+            # one a single edit away, and typed in lower case (a capital may start a name).
+            common = [v for v in edits(word) if v in STOPWORDS]
+            if len(common) == 1:
+                mended[word] = common[0]
     if not mended:
         return text
 

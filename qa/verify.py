@@ -117,20 +117,25 @@ class Verifier:
         self.vectors = vectors
         self.threshold = threshold
 
-    def support(self, sentence: str, chunk: ChunkLike, given: str = "") -> Support:
+    def support(self, sentence: str, chunk: ChunkLike, given: str = "",
+                shown: str = "") -> Support:
         """Score how well ``chunk`` supports ``sentence`` and pick the quote that does.
 
         ``given`` is the question: an answer may repeat its words without evidence ("He
         plans to return to the Davis Cup in 2006" for "when does he plan to return to the
         Davis Cup?"), so only what the answer adds to it must be found in the passage.
+        ``shown`` is more the answer may say unsupported (the articles' days, shown with
+        the sentences); a number of it the passage states is evidence all the same ("14"
+        aces in an article published on the 14th).
         """
         spans = [(s, e, chunk.text[s - chunk.start : e - chunk.start]) for s, e in
                  chunk.sentences] or [(chunk.start, chunk.start + len(chunk.text), chunk.text)]
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
-        asked = set(terms(_whole_numbers(given)))
-        own = set(terms(_whole_numbers(sentence))) - asked
         text_terms = set(terms(_whole_numbers(chunk.text)))
+        asked = set(terms(_whole_numbers(given))) | {
+            t for t in terms(_whole_numbers(shown)) if not (t[0].isdigit() and t in text_terms)}
+        own = set(terms(_whole_numbers(sentence))) - asked
         chunk_terms = text_terms | set(terms(chunk.title))
         lexical = len(own & chunk_terms) / len(own) if own else 0.0
         # Names and numbers must be in the quotable text: a title is context, not evidence.

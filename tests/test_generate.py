@@ -750,6 +750,13 @@ ALWAYS_ABSTAINS = Abstainer.of(bias=-10)
     ("What are today's top stories?", ""),
     ("What are the headlines?", ""),
     ("What is the latest news on the bridge repair?", "the bridge repair"),
+    # The story named after its topic: the topic is what it is about, not "story".
+    ("What is the tennis story about?", "tennis"),
+    ("Summarise the tennis news", "the tennis"),
+    ("What is the Vantora Foods story about?", "Vantora Foods"),
+    ("Tell me about the election coverage", "the election"),
+    ("Tell me about the news story", ""),
+    ("summarise today's news", ""),
     ("What is the latest on the bridge?", None),  # a question about the bridge itself
     ("What is NATO?", None),
     ("How many drones can Ukraine produce each year?", None),
@@ -818,6 +825,26 @@ def test_what_is_it_about_follows_the_conversation(make_app, openai_stub):
     ]
     data = ask(make_app(ALWAYS_ABSTAINS), "What is it about?", history=history)
     assert passages(openai_stub.requests[-1])[1].startswith(DRONE_LEAD)
+    assert data["citations"][0]["article_id"] == DRONE_ARTICLE
+
+
+def test_what_is_it_about_after_an_abstention_reads_what_was_asked_about(make_app,
+                                                                         openai_stub):
+    """No answer cited an article, but the question before said what the talk is about."""
+    app = make_app(ALWAYS_ABSTAINS)
+    app.extensions["qa"].ensure_seeded()
+    created = app.test_client().post("/articles", json={
+        "article_id": "zz-marrow", "title": "Marrow port record",
+        "text": "Marrow port record\nThe Marrow harbour authority said 412 cargo ships "
+                "docked at Marrow last year, a record for the port.\n",
+        "published": "2025-06-01", "source": "Harbour Gazette"})  # the newest article
+    assert created.status_code == 201, created.get_json()
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
+    history = [
+        {"role": "user", "content": "How many drones can Ukraine produce each year?"},
+        {"role": "assistant", "content": "The articles don't say."},
+    ]
+    data = ask(app, "What is this story about?", history=history)
     assert data["citations"][0]["article_id"] == DRONE_ARTICLE
 
 
@@ -978,3 +1005,36 @@ def test_a_follow_up_that_names_nothing_reads_the_conversation(make_app, openai_
                {"role": "assistant", "content": "Yes."}]
     data = ask(make_app(), "How many?", history=history)
     assert data["abstained"] is False and openai_stub.requests
+
+
+SEMI_FINAL = ("Ruiz beat the American qualifier Hannah Brooks 6-2, 6-1 in just 58 minutes. "
+              "Brooks, 19, who came through three rounds of qualifying, will earn £96,000. "
+              "Okafor hit 14 aces and 38 winners in her own semi-final.")
+
+
+def cite(fragment: str, answer: str):
+    """A stub model that answers ``answer``, citing the sentence that holds ``fragment``."""
+    def respond(body):
+        n = next(n for n, text in passages(body).items() if fragment in text)
+        return Reply(f"{answer} [{n}].")
+    return respond
+
+
+@pytest.mark.parametrize("question, fragment, answer", [
+    # News gives an age as "Brooks, 19, ...": "19 years old" says no more than that.
+    ("How old is Hannah Brooks?", "Brooks, 19", "19 years old"),
+    # The article is dated the 14th, and its day is shown: "14" is still what it states.
+    ("How many aces did Okafor hit?", "14 aces", "14"),
+])
+def test_a_right_answer_in_news_style_is_verified(make_app, openai_stub, question, fragment,
+                                                  answer):
+    app = make_app()
+    app.extensions["qa"].ensure_seeded()
+    created = app.test_client().post("/articles", json={
+        "article_id": "zz-semis", "title": "Okafor reaches the final", "text": SEMI_FINAL,
+        "published": "2026-06-14", "source": "Coastal Courier"})
+    assert created.status_code == 201, created.get_json()
+    openai_stub.responder = cite(fragment, answer)
+    data = ask(app, question)
+    assert data["degraded"] is False and data["answer"] == f"{answer} [1]."
+    assert fragment in data["citations"][0]["quote"]

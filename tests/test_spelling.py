@@ -74,3 +74,12 @@ def test_only_the_first_few_unknown_words_are_looked_at(docs, monkeypatch):
     monkeypatch.setattr("qa.spelling.MAX_SLIPS", 1)
     assert respell("How many droens can Ukrane produce?", docs) == (
         "How many drones can Ukrane produce?")
+
+
+def test_a_slipped_function_word_is_mended_when_only_one_fits(docs):
+    # No index holds "between", so no article word is one edit from "betwen".
+    assert respell("What was agreed betwen Zelensky and Rutte?", docs) == (
+        "What was agreed between Zelensky and Rutte?")
+    # "theri" could be "their" or "there"; a capital may start a name ("Thera", not "there").
+    assert respell("What did theri leaders agree?", docs) == "What did theri leaders agree?"
+    assert respell("Who met Thera in Kyiv?", docs) == "Who met Thera in Kyiv?"

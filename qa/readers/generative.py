@@ -22,7 +22,7 @@ from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
 from qa.prompt import Prompt
-from qa.question import answer_type, counts_other
+from qa.question import answer_type, counts_other, implied
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
@@ -242,7 +242,8 @@ class GenerativeReader:
         question's terms)."""
         best, misnamed = None, False
         for sentence in sentences:
-            support = self.verifier.support(claim, sentence, given)
+            support = self.verifier.support(claim, sentence, f"{asked} {implied(asked)}",
+                                            shown=given)
             if support.score >= self.verifier.threshold and sentence.story < floor:
                 support.score, misnamed = 0.0, True
             if support.score >= self.verifier.threshold and self.article_text is not None:

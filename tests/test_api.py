@@ -152,6 +152,7 @@ def test_articles_are_listed_a_page_at_a_time(client):
     page = client.get("/articles?limit=2&offset=1").get_json()
     assert [a["article_id"] for a in page["articles"]] == ids[1:3] and page["total"] == 5
     assert client.get("/articles?offset=5").get_json()["articles"] == []
+    assert client.get(f"/articles?offset={10**30}").get_json()["articles"] == []
     for bad in ("limit=0", "limit=1001", "offset=-1", "limit=ten", "limit=1.5"):
         r = client.get(f"/articles?{bad}")
         assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_query", bad

@@ -40,9 +40,11 @@ def list_articles(query: ArticlesQuery):
     svc.ensure_seeded()
     # The page from SQL, with each article's date, outlet and address (it listed ids and
     # titles only, from every row read into memory).
-    listed = [ArticleSummary(**row) for row in svc.docs.listing(query.limit, query.offset)]
-    return ArticleList(articles=listed, total=svc.docs.count_articles(), limit=query.limit,
-                       offset=query.offset)
+    total = svc.docs.count_articles()
+    # An offset past the end is an empty page (and may be past what SQLite can take).
+    rows = svc.docs.listing(query.limit, query.offset) if query.offset < total else []
+    return ArticleList(articles=[ArticleSummary(**row) for row in rows], total=total,
+                       limit=query.limit, offset=query.offset)
 
 
 @routes.get("/articles/<path:article_id>", summary="One article: JSON, or an HTML page for "

@@ -106,6 +106,7 @@ _RULES: list[tuple[str, str]] = [
      "name"),
 ]
 
+
 def implied(question: str) -> str:
     """Words an answer may add that the question implies: news gives an age as "Brooks,
     19, ..." or "the 19-year-old", and "19 years old" answers how old she is."""

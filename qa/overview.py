@@ -72,10 +72,8 @@ def overview_topic(question: str) -> str | None:
         return None
     topic = found["topic"].strip(" \t?.!,:;")
     topic = re.sub(r"^(?:of|on|about|for|in)\s+", "", topic, flags=re.IGNORECASE)
-    topic = _STORY.sub("", topic)
-    if _NO_TOPIC.match(topic):
-        return ""
-    named = _STORY_AFTER.sub("", topic)  # "the tennis story" is about tennis
+    # "the story about the deal" and "the tennis story": the deal, tennis.
+    named = _STORY_AFTER.sub("", _STORY.sub("", topic))
     return "" if _NO_TOPIC.match(named) or _NO_TOPIC.match(f"{named} news") else named
 
 

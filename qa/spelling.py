@@ -57,7 +57,7 @@ def respell(text: str, docs) -> str:
             slips[word] = term
     if not slips:
         return text
-    lowered = set(_WORD.findall(text))
+    typed_lower = set(_WORD.findall(text))  # a word here was typed in lower case
     asked = terms(text)
     frequency, _ = docs.document_frequencies(asked)
     known = [t for t in asked if frequency.get(t)]
@@ -83,7 +83,7 @@ def respell(text: str, docs) -> str:
             if written:
                 mended[word] = written
                 break
-        if word not in mended and word in lowered:
+        if word not in mended and word in typed_lower:
             # A slip of a function word ("betwen"), which no index holds: when it is the only
             # one a single edit away, and typed in lower case (a capital may start a name).
             common = [v for v in edits(word) if v in STOPWORDS]

@@ -47,10 +47,8 @@ class Request(BaseModel):
         # all, or wrong in a way of its own is told so instead.
         if error["type"] == "missing":
             return code, f"{_where(loc)} is required"
-        if error["type"] in _KINDS:
-            return code, f"{_where(loc)} {_KINDS[error['type']]}"
-        if error["type"] == "string_unicode":
-            return code, f"{_where(loc)} contains invalid Unicode (a lone surrogate)"
+        if error["type"] in KINDS:
+            return code, f"{_where(loc)} {KINDS[error['type']]}"
         if field in cls.field_messages:
             return code, cls.field_messages[field].format(**settings.model_dump())
         return code, f"{_where(loc)}: {error['msg']}"
@@ -84,8 +82,9 @@ class Reply(BaseModel):
 
 
 # A value of the wrong kind altogether, told in the contract's words, not the validator's.
-_KINDS = {
+KINDS = {
     "string_type": "must be a string",
+    "string_unicode": "contains invalid Unicode (a lone surrogate)",
     "bool_type": "must be true or false", "bool_parsing": "must be true or false",
     "list_type": "must be a list",
     "dict_type": "must be an object", "model_type": "must be an object",

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from qa.contract.ask import AskBody, AskResponse, Citation
-from qa.contract.base import Reply, Request
+from qa.contract.base import KINDS, Reply, Request
 from qa.contract.fields import MAX_TURN_CHARS, QuestionText, refuse
 from qa.settings import Settings
 
@@ -98,15 +98,15 @@ class ChatRequest(Request):
             if error["type"] == "contract":  # the question's own rules, in their words
                 return own or "invalid_messages", f"{where}: {error['msg']}"
             if error["type"] == "string_unicode":
-                return "invalid_messages", f"{where} contains invalid Unicode (a lone surrogate)"
+                return "invalid_messages", f"{where} {KINDS['string_unicode']}"
             return "invalid_messages", (
                 f"{where} must be the question: 1 to {settings.max_question_chars} characters, "
                 "as a string or a list of one text part")
         if len(loc) >= 4 and loc[2:4] == ("assistant", "content"):
             return "invalid_messages", (f"{at}.content must be a string, a list of content "
                                         "parts, or null")
-        field = ".".join(str(p) for p in loc[3:4])  # a field of another role's message
-        return "invalid_messages", f"{at}{'.' + field if field else ''}: {error['msg']}"
+        field = f".{loc[3]}" if len(loc) > 3 else ""  # a field of another role's message
+        return "invalid_messages", f"{at}{field}: {error['msg']}"
 
     messages: list[ChatMessage] = Field(min_length=1, json_schema_extra=_HAS_USER,
                                         description="the conversation; one user message "

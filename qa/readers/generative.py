@@ -241,9 +241,9 @@ class GenerativeReader:
         or for its article telling another story (holding less than ``floor`` of the
         question's terms)."""
         best, misnamed = None, False
+        question = f"{asked} {implied(asked)}"  # what the answer may repeat unsupported
         for sentence in sentences:
-            support = self.verifier.support(claim, sentence, f"{asked} {implied(asked)}",
-                                            shown=given)
+            support = self.verifier.support(claim, sentence, question, shown=given)
             if support.score >= self.verifier.threshold and sentence.story < floor:
                 support.score, misnamed = 0.0, True
             if support.score >= self.verifier.threshold and self.article_text is not None:

@@ -38,8 +38,7 @@ HIGHLIGHT = [
 def list_articles(query: ArticlesQuery):
     svc = service()
     svc.ensure_seeded()
-    # The page from SQL, with each article's date, outlet and address (it listed ids and
-    # titles only, from every row read into memory).
+    # One page from SQL, never every row: the corpus may hold a hundred thousand articles.
     total = svc.docs.count_articles()
     # An offset past the end is an empty page (and may be past what SQLite can take).
     rows = svc.docs.listing(query.limit, query.offset) if query.offset < total else []

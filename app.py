@@ -16,10 +16,11 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from qa import web
-from qa.errors import QAError
+from qa import handoff, web
+from qa.errors import QAError, StoreLocked
 from qa.service import QAService
 from qa.settings import Settings
+from vectorstore.ingest import IngestReport
 
 WEB = Path(web.__file__).resolve().parent
 
@@ -67,7 +68,7 @@ def ingest_command(paths: tuple[Path, ...]) -> None:
             bar.refresh()
 
     try:
-        report = service.ingestor.ingest_paths(targets, progress=progress)
+        report = _ingest(service, targets, progress)
     except QAError as exc:
         raise click.ClickException(exc.message) from None
     finally:
@@ -75,6 +76,20 @@ def ingest_command(paths: tuple[Path, ...]) -> None:
             bar.close()
         service.close()
     click.echo(ingest_summary(report))
+
+
+def _ingest(service: QAService, targets: list[Path], progress) -> IngestReport:
+    """Ingest into the store, or have the server that holds it ingest (``qa.handoff``)."""
+    try:
+        return service.ingestor.ingest_paths(targets, progress=progress)
+    except StoreLocked as exc:
+        address = handoff.find(Path(service.settings.data_dir), exc.holder)
+        if address is None:
+            raise
+        click.echo(f"the server at {address.url} (pid {address.pid}) holds the store: "
+                   "it ingests them", err=True)
+        return handoff.ingest(address, [p.absolute() for p in targets],
+                              api_key=service.settings.api_key, progress=progress)
 
 
 def ingest_summary(report, per_file: int = 20) -> str:
@@ -149,8 +164,10 @@ def main(make_app: Callable[[], Flask] = create_app) -> None:
         sys.exit(f"error: {exc.message}")
     settings = service.settings
     logging.getLogger("app").info("serving on http://%s:%s", settings.host, settings.port)
-    make_server(app, host=settings.host, port=settings.port, threads=settings.threads,
-                ident="news-qa").run()
+    server = make_server(app, host=settings.host, port=settings.port,
+                         threads=settings.threads, ident="news-qa")
+    service.advertise(settings.host, getattr(server, "effective_port", settings.port))
+    server.run()
 
 
 if __name__ == "__main__":

@@ -89,9 +89,13 @@ class StoreError(QAError):
 
 
 class StoreLocked(StoreError):
-    """Another process holds the embedded store."""
+    """Another process holds the embedded store; ``holder`` is its pid, when known."""
 
     code = "store_locked"
+
+    def __init__(self, message: str, *, holder: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.holder = holder
 
 
 class ModelError(QAError):

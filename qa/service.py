@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from qa import handoff
 from qa.compose import ExtractiveAnswerer, SentenceVectors
 from qa.contract import AskRequest
 from qa.pipeline import Pipeline
@@ -45,6 +48,9 @@ class QAService:
         self._seeded = False
         self._verifier: Verifier | None = None
         self._warming: threading.Thread | None = None
+        # Proves a `flask ingest` beside this server can read the data directory.
+        self.ingest_token = secrets.token_urlsafe(32)
+        self._advertised = False
         # Built now, so a bad QA_ANSWER_MODEL or a missing package fails at start-up; a
         # model itself loads on first use (or in warm_up).
         self.extractive = ExtractiveReader(self)
@@ -108,6 +114,16 @@ class QAService:
                 self._corpus = None
 
     # -- lifecycle ----------------------------------------------------------------------
+
+    def advertise(self, host: str, port: int | str) -> None:
+        """Once serving: say where, so `flask ingest` can hand this process its paths while
+        it holds the embedded store (``qa.handoff``). A Chroma server needs no hand-off."""
+        if self._advertised or self.settings.uses_chroma_server or not port:
+            return
+        self._advertised = True
+        data_dir = Path(self.settings.data_dir)
+        handoff.advertise(data_dir, handoff.local_url(host, port), self.ingest_token)
+        atexit.register(handoff.withdraw, data_dir)
 
     def ensure_seeded(self) -> IngestReport | None:
         """Ingest the seed corpus when the store is empty (first start)."""

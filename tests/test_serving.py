@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -93,15 +94,53 @@ def test_second_process_on_the_same_data_dir_fails_fast(tmp_path: Path):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", second_port)) != 0  # it never listened
 
+        # The server wrote its address: `flask ingest` hands it the paths instead.
         ingest = run_ingest(app_env(data, ROOT / "seeds"), [ROOT / "seeds"], module="app")
-        assert ingest.returncode != 0 and "in use by another process" in ingest.stderr
-        assert "Traceback" not in ingest.stderr
+        assert ingest.returncode == 0, ingest.stderr
+        assert "holds the store" in ingest.stderr and " 0 chunks added" in ingest.stdout
     finally:
         stop(first)
     # Once the holder is gone, the data directory is free again (the lock is released
     # by the kernel, even after SIGKILL).
     again = started(app_env(data, ROOT / "seeds", free_port()))
     stop(again)
+
+
+def test_flask_ingest_beside_a_running_server_hands_it_the_paths(tmp_path: Path):
+    """The README's `make run` then `flask ingest my-news/`: the server ingests them."""
+    data, port = tmp_path / "data", free_port()
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "ferry.txt").write_text(
+        "Harbour council approves ferry budget\n\nThe Harbour council voted 7 to 2 on "
+        "Tuesday to spend 3.4 million pounds on a new electric ferry.\n")
+    server = started(app_env(data, ROOT / "seeds", port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        address = json.loads((data / "server.json").read_text())
+        assert address["url"] == base and address["pid"] == server.pid
+        env = app_env(data, ROOT / "seeds")
+        ingest = run_ingest(env, [news])
+        assert ingest.returncode == 0, ingest.stderr
+        assert ingest.stdout.startswith("1 articles: 1 chunks added, 0 unchanged")
+        answer = requests.post(f"{base}/ask", timeout=30,
+                               json={"question": "How much will the electric ferry cost?"})
+        assert answer.json()["citations"][0]["article_id"] == "ferry"
+        missing = run_ingest(env, [tmp_path / "nowhere"])
+        assert missing.returncode == 0 and "skipped" in missing.stdout
+        # A token that is not the server's: refused, said plainly.
+        (data / "server.json").write_text(json.dumps({**address, "token": "guess"}))
+        refused = run_ingest(env, [news])
+        assert refused.returncode != 0 and "refused the ingest" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        # An address left by another process: the store's holder is not handed anything.
+        (data / "server.json").write_text(json.dumps({**address, "pid": 1}))
+        stale = run_ingest(env, [news])
+        assert stale.returncode != 0 and "in use by another process" in stale.stderr
+    finally:
+        stop(server)
+    assert not (data / "server.json").exists() or \
+        json.loads((data / "server.json").read_text())["pid"] == 1
 
 
 def test_readyz_reports_each_dependency(client):

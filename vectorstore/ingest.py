@@ -64,7 +64,8 @@ class IngestReport:
             "articles": self.articles, "added": self.added, "unchanged": self.unchanged,
             "removed": self.removed, "articles_removed": self.articles_removed,
             "superseded": self.superseded,
-            "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
+            "rejected": [{"path": r.path, "reason": r.reason, "where": r.where}
+                         for r in self.rejected],
             "cleaned": [{"article_id": aid, "note": note} for aid, note in self.cleaned],
             "seconds": round(self.seconds, 3),
         }

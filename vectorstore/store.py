@@ -71,7 +71,8 @@ class DataDirLock:
             raise StoreLocked(
                 f"the embedded store in {data_dir} is in use by another process (pid {holder}); "
                 "the embedded store is single-process: stop that process, or run a Chroma "
-                "server and set QA_CHROMA_HOST/QA_CHROMA_PORT"
+                "server and set QA_CHROMA_HOST/QA_CHROMA_PORT",
+                holder=int(holder) if holder.isdigit() else None,
             ) from None
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, str(os.getpid()).encode(), 0)

@@ -18,10 +18,12 @@ from qa.contract.fields import (
     unicode_text,
     visible,
 )
+from qa.contract.status import ErrorDetail
 
 MAX_LIST = 1000
 MAX_TITLE_CHARS = 300
 MAX_URL_CHARS = 2000
+MAX_INGEST_PATHS = 1000
 
 ArticleText = Annotated[
     str, Field(json_schema_extra={"pattern": VISIBLE}), AfterValidator(unicode_text),
@@ -80,9 +82,23 @@ class NewArticle(Request):
                             description="the original's address")
 
 
+class IngestPaths(Request):
+    """``POST /ingest``: files and folders on the server's machine to ingest."""
+
+    error_code: ClassVar[str] = "invalid_request"
+    field_messages: ClassVar[dict[str, str]] = {
+        "paths": f"paths must be a list of 1-{MAX_INGEST_PATHS} absolute paths",
+    }
+
+    paths: list[Annotated[str, Field(min_length=2, max_length=4096, pattern=r"^/")]] = Field(
+        min_length=1, max_length=MAX_INGEST_PATHS,
+        description="absolute paths of files or folders, read as `flask ingest` reads them")
+
+
 class Rejection(Reply):
     path: str
     reason: str
+    where: str = Field("", description="the record inside the file: 'row 5', 'entry 3'")
 
 
 class Cleaning(Reply):
@@ -96,9 +112,21 @@ class IngestSummary(Reply):
     unchanged: int
     removed: int
     articles_removed: int = 0
+    superseded: int = Field(0, description="articles a newer write replaced meanwhile")
     rejected: list[Rejection] = []
     cleaned: list[Cleaning] = []
     seconds: float = 0.0
+
+
+class IngestEvent(Reply):
+    """One line of ``POST /ingest``'s newline-delimited JSON: progress, then the report
+    (or an error)."""
+
+    omit_none: ClassVar[frozenset[str]] = frozenset({"progress", "report", "error"})
+
+    progress: tuple[int, int] | None = Field(None, description="passages embedded, of all")
+    report: IngestSummary | None = None
+    error: ErrorDetail | None = None
 
 
 class IngestResult(Reply):

@@ -203,7 +203,8 @@ def test_follow_up_keeps_the_conversation(tab: Tab):
     expect(reply).not_to_have_class("abstained")
     expect(reply.locator("a.cite")).not_to_have_count(0)
     assert reply.locator(".source-card").first.get_attribute("href").split("?")[0] == first_article
-    expect(reply.locator(".meta .standalone")).to_contain_text("drones")
+    # Said as the follow-up it was read as, not as the keywords it borrowed.
+    expect(reply.locator(".meta .standalone")).to_have_text(f"read as a follow-up to “{DRONES}”")
     assert latest_message_in_view(page)
 
 

@@ -133,7 +133,22 @@ function sourceCard(c) {
   return el('div', { class: 'source', role: 'listitem' }, [link, sourceMeta(c)]);
 }
 
-function metaLine(resp, filters) {
+/**
+ * What was searched for, when not what was typed: it explains the sources. A follow-up
+ * the server read with the earlier question's words ("How old is he? (scored rovers)") is
+ * said as that, naming the earlier question, not as the keywords it borrowed.
+ */
+export function searchedAs(standalone, asked, earlier) {
+  if (typeof standalone !== 'string' || !standalone) return '';
+  const typed = typeof asked === 'string' ? asked.trim() : '';
+  const borrowed = typed && standalone.toLowerCase().startsWith(`${typed.toLowerCase()} (`)
+    && standalone.endsWith(')');
+  if (!borrowed) return `searched as “${standalone}”`;
+  if (typeof earlier === 'string' && earlier.trim()) return `read as a follow-up to “${earlier.trim()}”`;
+  return `searched with words from earlier: ${standalone.slice(typed.length + 2, -1)}`;
+}
+
+function metaLine(resp, filters, asked, earlier) {
   const t = resp.timings_ms || {};
   const item = (label, value, cls = '') => el('span', { class: `meta-item${cls}` }, [
     el('span', { class: 'meta-label', text: label }), ` ${value}`,
@@ -152,10 +167,8 @@ function metaLine(resp, filters) {
   const filtered = describeFilters(filters);
   if (filtered) parts.push(item('Filter', filtered, ' meta-filter'));
   const meta = el('div', { class: 'meta' }, parts);
-  // A follow-up is searched as a rewritten stand-alone question; showing it explains the sources.
-  if (typeof resp.standalone_question === 'string' && resp.standalone_question) {
-    meta.append(el('span', { class: 'standalone', text: `searched as “${resp.standalone_question}”` }));
-  }
+  const searched = searchedAs(resp.standalone_question, asked, earlier);
+  if (searched) meta.append(el('span', { class: 'standalone', text: searched }));
   if (resp.degraded) meta.append(el('span', { class: 'badge badge-warn', title: 'A fallback was used for this answer', text: 'degraded' }));
   const cites = Array.isArray(resp.citations) ? resp.citations : [];
   if (resp.verified === false || cites.some((c) => c && c.verified === false)) {
@@ -169,7 +182,7 @@ function metaLine(resp, filters) {
  * thinking indicator) in place. `draftShown` says whether the user saw a draft;
  * `filters` are the ones the question was sent with.
  */
-export function renderAnswer(view, resp, { draftShown = false, filters = null } = {}) {
+export function renderAnswer(view, resp, { draftShown = false, filters = null, asked = '', earlier = '' } = {}) {
   const citations = Array.isArray(resp.citations) ? resp.citations.filter((c) => c && c.article_id) : [];
   const parts = [];
   view.msg.classList.toggle('abstained', Boolean(resp.abstained));
@@ -189,6 +202,6 @@ export function renderAnswer(view, resp, { draftShown = false, filters = null } 
   if (citations.length) {
     parts.push(el('div', { class: 'sources', role: 'list', 'aria-label': 'Sources' }, citations.map(sourceCard)));
   }
-  parts.push(metaLine(resp, filters));
+  parts.push(metaLine(resp, filters, asked, earlier));
   view.body.replaceChildren(...parts);
 }

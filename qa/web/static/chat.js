@@ -141,7 +141,8 @@ async function ask(question, { echo = true, filters = currentFilters() } = {}) {
     }
     if (gen !== state.generation) return;
     view.msg.classList.remove('drafting');
-    renderAnswer(view, resp, { draftShown, filters });
+    const earlier = history.filter((t) => t.role === 'user').pop();
+    renderAnswer(view, resp, { draftShown, filters, asked: question, earlier: earlier && earlier.content });
     reveal(view.msg);
     remember(question, resp);
   } catch (err) {

@@ -27,11 +27,14 @@ from qa.recency import asks_latest, day_of, mark_newer
 from qa.spelling import respell
 from qa.truecase import truecase
 from qa.verify import numbers
+from vectorstore.filters import Filters as SearchFilters
 
 log = logging.getLogger(__name__)
 # A follow-up's rewrite takes ~1.7 s on two cores; past this (or the model's own time
 # budget, when shorter) the rules resolve it.
 REWRITE_BUDGET_S = 5.0
+NO_ARTICLE = ("No article matches the filters, so there is nothing to answer from: widen the "
+              "dates or the sources.")
 NOTHING_ASKED = ("The question does not say what to look for: ask about a person, place, "
                  "event or topic in the articles.")
 
@@ -95,16 +98,20 @@ class Pipeline:
         """Find passages and score their sentences, part by part."""
         typed = request.question
         request = self.mended(request)
+        filters = self.filters(request)
+        if filters and not self.parts.docs.count_articles(filters):
+            return ReaderInput(question=request.question, standalone=request.question,
+                               history=list(request.history), parts=[], typed=typed,
+                               unmatched=True)
         topic = overview_topic(request.question)
         if topic is not None:
-            return replace(self.overview(request, topic), typed=typed)
+            return replace(self.overview(request, topic, filters), typed=typed)
         retriever, scorer = self.parts.retriever, self.parts.scorer
         found = []
         for standalone in self.standalone(request.question, request.history):
             query = retriever.prepare(standalone.text, standalone.question)
             passages = retriever.search(query, self.settings.top_k,
-                                        boost=standalone.carried_articles,
-                                        filters=request.filters and request.filters.for_search())
+                                        boost=standalone.carried_articles, filters=filters)
             candidates = scorer.candidates(query, passages)
             mark_newer(standalone.text, candidates)
             candidates = scorer.rank(candidates)
@@ -119,11 +126,20 @@ class Pipeline:
             typed=typed,
         )
 
-    def overview(self, request, topic: str) -> ReaderInput:
+    def filters(self, request) -> SearchFilters | None:
+        """The request's filters as the searches apply them, its outlets named as the
+        articles spell them ("the coastal ledger" is "The Coastal Ledger")."""
+        if not request.filters:
+            return None
+        filters = request.filters.for_search()
+        if filters.sources:
+            filters = replace(filters, sources=self.parts.docs.outlets(filters.sources))
+        return filters
+
+    def overview(self, request, topic: str, filters: SearchFilters | None) -> ReaderInput:
         """Find the articles an overview question points to and read their leads: those
         retrieval finds for its topic, else those the conversation was about, else the
         newest (within the filters)."""
-        filters = request.filters and request.filters.for_search()
         query, passages, articles = None, [], []
         if topic:
             query, passages, articles = self._about(topic, filters)
@@ -177,6 +193,8 @@ class Pipeline:
         """Run the configured reader; degrade to the extractive one when it cannot answer.
         A question pinned to a number no article found states is abstained on unread."""
         reader = self.reader
+        if question.unmatched:
+            return Answer(Reading([Claim(NO_ARTICLE)], abstained=True), reader.name)
         if not question.overview and not any(part.query.terms for part in question.parts):
             # "Who? What? Where?" or "How many?" with nothing before it: any passage found is
             # chance, and a model given them writes about whatever they say.

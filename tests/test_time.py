@@ -98,3 +98,25 @@ def test_latest_words_and_ranks():
     undated = [scored(0.9, 0.0), scored(0.8, 0.0)]
     assert newest_first(undated, 0.8) == undated
     assert day_of("2024-06-10T08:00:00+00:00") == "10 June 2024" and day_of(None) is None
+
+
+@pytest.mark.parametrize("outlet", ["herald", "  HERALD ", "Herald"])
+def test_an_outlet_filter_matches_whatever_its_case(dated_client, outlet):
+    data = ask(dated_client, filters={"sources": [outlet]})
+    assert not data["abstained"] and data["citations"]
+    assert {c["source"] for c in data["citations"]} == {"Herald"}
+
+
+@pytest.mark.parametrize("filters", [{"sources": ["Gazette"]},
+                                     {"published_after": "2030-01-01"},
+                                     {"sources": ["Herald"], "published_before": "2023-12-31"}])
+def test_filters_no_article_matches_say_so(dated_client, filters):
+    data = ask(dated_client, filters=filters)
+    assert data["abstained"] and data["citations"] == []
+    assert data["answer"].startswith("No article matches the filters")
+    assert data["retrieved"] == []
+
+
+def test_a_filter_some_article_matches_is_not_called_empty(dated_client):
+    data = ask(dated_client, filters={"sources": ["Herald"], "published_before": "2024-03-01"})
+    assert not data["answer"].startswith("No article matches")

@@ -281,8 +281,20 @@ class DocStore:
             [*params, limit])
         return [row[0] for row in rows]
 
-    def count_articles(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    def count_articles(self, filters=None) -> int:
+        """How many articles there are (that match ``filters``)."""
+        where, params = filters.sql() if filters else ("1", [])
+        return self.db.execute(f"SELECT COUNT(*) FROM articles a WHERE {where}",
+                               params).fetchone()[0]
+
+    def outlets(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """``names`` and every spelling of them the articles use, matched without regard
+        to case or spaces at the ends."""
+        wanted = {name.strip().casefold() for name in names}
+        spelled = [row[0] for row in self.db.execute(
+            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL")
+            if row[0].strip().casefold() in wanted]
+        return tuple(dict.fromkeys([*names, *spelled]))
 
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

@@ -56,6 +56,7 @@ class ReaderInput:
     # A follow-up the answer model rewrote to stand alone: read instead of it and the chat.
     rewritten: str | None = None
     typed: str | None = None  # the question as typed, when mending changed it
+    unmatched: bool = False  # no article matches the request's filters
 
 
 # An article holding this idf-weighted share of the question's terms tells the story asked

@@ -176,7 +176,9 @@ def test_bad_input_is_a_json_error(keyed_client, method, path, content_type, raw
     (body({"q": "drones?"}), "question is required"),
     (b'{"question": "drones \\ud800?"}',
      "question contains invalid Unicode (a lone surrogate)"),
-    (body({"question": "\x00\x07"}), "question must be 1 to 2000 characters"),
+    (body({"question": "\x00\x07"}), "question needs at least one visible character"),
+    (body({"question": "\u200b\u202e "}), "question needs at least one visible character"),
+    (body({"question": ""}), "question must be 1 to 2000 characters"),
     (body({"question": "a" * 2001}), "question must be 1 to 2000 characters"),
     (body({"question": "drones?", "history": [{"role": "bot", "content": "x"}]}),
      "history[0].role: Input should be 'user' or 'assistant'"),
@@ -206,7 +208,7 @@ QUESTION_RULE = ("messages[0].content must be the question: 1 to 2000 characters
     ([{"role": "user", "content": [{"type": "text", "text": ""}]}], QUESTION_RULE),
     ([{"role": "user"}], "messages[0].content is required: it is the question"),
     ([{"role": "user", "content": "\u200b"}],
-     "messages[0].content: the text needs at least one visible character"),
+     "messages[0].content needs at least one visible character"),
     ([{"role": "bot", "content": "hi"}], "messages[0] must be an object whose role is user, "
                                          "assistant, system, developer, tool or function"),
     (["hi"], "messages[0] must be an object whose role is user, assistant, system, "

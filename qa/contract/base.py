@@ -49,6 +49,10 @@ class Request(BaseModel):
             return code, f"{_where(loc)} is required"
         if error["type"] in KINDS:
             return code, f"{_where(loc)} {KINDS[error['type']]}"
+        if ours and error["msg"].startswith(ANY_TEXT):
+            # A rule every text field shares, said of this one ("question needs at least
+            # one visible character"): its length limits would not say what is wrong.
+            return code, f"{_where(loc)} {error['msg'].removeprefix(ANY_TEXT)}"
         if field in cls.field_messages:
             return code, cls.field_messages[field].format(**settings.model_dump())
         return code, f"{_where(loc)}: {error['msg']}"
@@ -92,6 +96,9 @@ KINDS = {
     "int_type": "must be a whole number", "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
 }
+
+
+ANY_TEXT = "the text "  # how the shared text rules (``qa.contract.fields``) name their field
 
 
 def _where(loc: tuple) -> str:

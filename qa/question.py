@@ -7,6 +7,7 @@ answer types, each a veto on sentences that cannot hold that kind of answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from qa.cite import MARKER
 from vectorstore.terms import STOPWORDS, stem, terms, words
@@ -172,23 +173,50 @@ def supplies(kind: str | None, sentence: str, question: str = "", known: str = "
 _ANY_COUNTED = frozenset(stem(w) for w in ("people", "persons", "times"))
 
 
+def _counted(question: str) -> set[str]:
+    """The stems of X in "how many X" (none when X is people or times, which any count
+    answers)."""
+    asked = re.search(r"\bhow many ((?:[\w'-]+\s+){0,3}[\w'-]+)", question.lower())
+    if not asked:
+        return set()
+    counted = {stem(w) for w in words(asked.group(1))
+               if w not in STOPWORDS and not w[0].isdigit()}
+    return set() if counted & _ANY_COUNTED else counted
+
+
+def _counts(text: str) -> Iterator[tuple[re.Match, list[str]]]:
+    """Each count in ``text`` (not a share, sum, year or ordinal) and the word after it."""
+    # Blanked, not removed: the counts' offsets must still be the text's.
+    blanked = _NOT_A_COUNT.sub(lambda m: " " * len(m.group()), text)
+    for count in _NUMBER.finditer(blanked):
+        yield count, words(text[count.end():])[:1]
+
+
 def counts_other(question: str, answer: str) -> bool:
     """Tell whether ``answer`` counts only something other than what "how many X" asks
     ("70 projects" for how many tanks, "163 MPs" for how many seats); a bare count or a
     count of X answers it, and so does anything when X is people or times."""
-    asked = re.search(r"\bhow many ((?:[\w'-]+\s+){0,3}[\w'-]+)", question.lower())
-    if not asked:
+    counted = _counted(question)
+    if not counted:
         return False
-    counted = {stem(w) for w in words(asked.group(1))
-               if w not in STOPWORDS and not w[0].isdigit()}
-    if not counted or counted & _ANY_COUNTED:
-        return False
-    text = MARKER.sub(" ", answer.lower())
     found = False
-    for count in _NUMBER.finditer(_NOT_A_COUNT.sub(" ", text)):
-        after = words(text[count.end():])[:1]
+    for _, after in _counts(MARKER.sub(" ", answer.lower())):
         if not after or after[0] in STOPWORDS or after[0][0].isdigit() or (
                 stem(after[0]) in counted):
             return False
         found = True
     return found
+
+
+_SHARE_OR_SUM = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent\b|per cent\b)")
+
+
+def share_for_count(question: str, answer: str, quote: str) -> bool:
+    """Tell whether ``answer`` gives only a share or a sum where "how many X" asks for a
+    count that ``quote`` states ("27.8%" for how many seats, quoting "came second with
+    27.8 per cent and 33 seats"): the count was there to give."""
+    counted = _counted(question)
+    text = MARKER.sub(" ", answer.lower())
+    if not counted or not _SHARE_OR_SUM.search(text) or next(_counts(text), None):
+        return False
+    return any(after and stem(after[0]) in counted for _, after in _counts(quote.lower()))

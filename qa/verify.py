@@ -20,7 +20,7 @@ from qa.cite import Claim, Evidence
 from qa.compose import SentenceVectors
 from qa.question import entities
 from vectorstore.chunk import split_sentences
-from vectorstore.terms import terms
+from vectorstore.terms import STOPWORDS, stem, terms, words
 
 # Calibrated by ``calibrate(fixture_pairs(...))`` with the real MiniLM embedder on
 # tests/fixtures/seeds.jsonl and seeds/ (run ``python -m qa.verify``): 222 labelled pairs
@@ -147,6 +147,8 @@ class Verifier:
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
+        if unpaired(sentence, quote):
+            score = 0.0  # "sent off" quoting "sent on": every word is there, the fact is not
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
     def check(self, sentences: list[Sentence], chunks: list[ChunkLike]) -> list[Verdict]:
@@ -233,6 +235,32 @@ def introduced(claim: str, question: str, context: str) -> bool:
     names = {t for t in key_terms(claim) | key_terms(question) if not t[0].isdigit()}
     names &= set(terms(question)) & set(terms(claim))
     return not names or names <= set(terms(context))
+
+
+# Particles that make a verb another verb ("sent off" is not "sent on", "turned down" is not
+# "turned up"). They are stopwords to the support score, so they are checked apart; "on" and
+# "in" are left out, being prepositions far more often than particles.
+_PARTICLES = frozenset({"off", "up", "down", "out", "away", "back"})
+_PARTICLE_REACH = 3  # "turned the offer down"
+
+
+def unpaired(claim: str, quote: str) -> set[str]:
+    """The phrasal verbs of ``claim`` ("sent off") whose verb ``quote`` uses only without
+    that particle ("sent on a second striker")."""
+    said, text = words(claim), words(quote)
+    stems = [stem(w) for w in text]
+    found = set()
+    for i, (verb, particle) in enumerate(zip(said, said[1:], strict=False)):
+        after = said[i + 2] if i + 2 < len(said) else ""
+        if particle not in _PARTICLES or verb in STOPWORDS or not verb[0].isalpha():
+            continue
+        if after[:1].isdigit() or after == "to":  # "profit up 18%", "cost up to £5m"
+            continue
+        places = [i for i, s in enumerate(stems) if s == stem(verb)]
+        if places and not any(particle in text[i + 1 : i + 1 + _PARTICLE_REACH]
+                              for i in places):
+            found.add(f"{verb} {particle}")
+    return found
 
 
 def unmentioned(question: str, article: str) -> set[str]:

@@ -712,6 +712,19 @@ def test_a_count_of_what_was_asked_is_the_answer(make_app, openai_stub):
     assert "over 70 projects" in data["citations"][0]["quote"]
 
 
+def test_a_share_for_a_count_its_sentence_states_falls_back_to_the_sentence(make_app,
+                                                                            openai_stub):
+    app = make_app(NEVER_ABSTAINS)
+    posted = app.test_client().post("/articles", json={
+        "article_id": "ledger/vote", "text": "Lundmark votes\n\nThe Social Alliance came "
+        "second with 27.8 per cent and 33 seats, a loss of nine."})
+    assert posted.status_code == 201, posted.get_json()
+    openai_stub.responder = _citing("33 seats", "27.8%")
+    data = ask(app, "How many seats did the Social Alliance win?")
+    assert data["fallback"] == "unverified" and not data["abstained"]
+    assert "33 seats" in data["answer"]
+
+
 @pytest.mark.parametrize("question, draft", [
     ("Can Ukraine produce drones each year or only once in a while?",
      "Ukraine produces drones each year"),

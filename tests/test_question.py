@@ -2,7 +2,7 @@ import pytest
 
 from qa.condense import Turn, condense
 from qa.decompose import split_question
-from qa.question import answer_type, counts_other, entities, supplies
+from qa.question import answer_type, counts_other, entities, share_for_count, supplies
 
 
 @pytest.mark.parametrize(
@@ -102,9 +102,29 @@ def test_names_the_conversation_already_gave_are_not_the_answer():
     ("how many people died?", "12 civilians [1].", False),  # people: any count of them
     ("how many titles has she won?", "She won in 2001 [1].", False),  # no count: not this rule
     ("who won?", "70 projects [1].", False),
+    # A share before the count: the count's word is read where it stands in the answer.
+    ("how many seats did it win?", "27.8 per cent of the vote and 33 seats [1].", False),
+    ("how many seats did it win?", "£1,250,000 spent on 33 seats [1].", False),
 ])
 def test_a_count_of_something_else_is_told_apart(question, answer, other):
     assert counts_other(question, answer) is other
+
+
+SEATS = "The Social Alliance came second with 27.8 per cent and 33 seats, a loss of nine."
+
+
+@pytest.mark.parametrize("question, answer, quote, share", [
+    ("How many seats did the Social Alliance win?", "27.8% [1].", SEATS, True),
+    ("How many seats did the Social Alliance win?", "$4m [1].", SEATS, True),
+    ("How many seats did the Social Alliance win?", "33 seats [1].", SEATS, False),
+    # No count of seats to give: a share may be all the article has.
+    ("How many seats did it win?", "27.8% [1].", "It won 27.8 per cent.", False),
+    ("How many people voted?", "71.6% [1].", "Turnout was 71.6%, or 2,100 people.", False),
+    ("What share did it win?", "27.8% [1].", SEATS, False),
+])
+def test_a_share_given_for_a_count_the_quote_states_is_told_apart(question, answer, quote,
+                                                                   share):
+    assert share_for_count(question, answer, quote) is share
 
 
 def test_entities_are_the_capitalised_names_past_the_first_word():

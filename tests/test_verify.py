@@ -18,6 +18,7 @@ from qa.verify import (
     numbers,
     split_answer,
     unmentioned,
+    unpaired,
 )
 from tests.fakes import FakeEmbedder
 from vectorstore.chunk import chunk_article
@@ -184,3 +185,29 @@ def test_a_rough_count_excuses_only_numbers_of_its_size():
     assert invented("About 20 civilians died.", read) == set()
     assert invented("3 buildings were hit.", read) == set()
     assert invented("400 civilians died.", read) == {"400"}
+
+
+def test_a_verb_quoted_with_another_particle_is_another_fact():
+    article = article_from_text(
+        "m1", "Rovers beat Albion\n\nAlbion's captain was sent off in the 64th minute. "
+        "Albion manager Graham Whitlow sent on a second striker, Eamon Tully, and Albion "
+        "pushed forward.")
+    c = chunk_article(article, 2000)[0]
+    question = "Who was sent off in the match?"
+    wrong = "Graham Whitlow sent off Eamon Tully."  # every word is in the quote
+    assert verifier().support(wrong, c, question).score == 0.0
+    assert verifier().support("Whitlow sent on Eamon Tully.", c, question).score >= (
+        SUPPORT_THRESHOLD)
+    assert unpaired(wrong, "Graham Whitlow sent on a second striker, Eamon Tully.") == {
+        "sent off"}
+
+
+def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():
+    quote = "He turned the offer down. Net profit rose 18% and could reach up to 5m."
+    assert unpaired("He turned down the offer.", quote) == set()  # the particle moved
+    assert unpaired("Net profit up 18%.", quote) == set()  # an amount, not a verb
+    assert unpaired("It could reach up to 5m.", quote) == set()
+    assert unpaired("Profit was up.", quote) == set()  # after "was": no verb to pair
+    assert unpaired("The striker came back.", quote) == set()  # the quote has no "came"
+    assert unpaired("He turned out the offer.", quote) == {"turned out"}
+

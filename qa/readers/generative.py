@@ -22,12 +22,18 @@ from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
 from qa.prompt import Prompt
-from qa.question import answer_type, counts_other, implied
+from qa.question import answer_type, counts_other, implied, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of
-from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
+from qa.verify import (
+    Verifier,
+    introduced,
+    invented,
+    split_answer,
+    unmentioned,
+)
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 
@@ -218,6 +224,10 @@ class GenerativeReader:
                 # True to the sentence, but a count of something else ("70 projects" for
                 # how many tanks): the sentences hold no count of what was asked.
                 dropped, miscounted = dropped + 1, miscounted + 1
+            elif supported and share_for_count(asked, sentence.text, best.evidence.quote):
+                # "27.8%" for how many seats, quoting "27.8 per cent and 33 seats": the
+                # articles answer, the model did not; the fallback quotes the count.
+                dropped += 1
             elif supported:
                 claims.append(Claim(sentence.text, [best.evidence]))
             elif self.policy == "flag" and best is not None:

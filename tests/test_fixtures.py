@@ -46,8 +46,12 @@ def test_gates_name_only_sets_that_exist():
 
 
 def test_seed_questions_answers_are_in_their_articles():
-    seed_sets = [p for p in SETS if not p.stem.startswith(("bbc-", "yn-", "off-"))]
+    seed_sets = [p for p in SETS if not p.stem.startswith(("bbc-", "yn-", "off-", "genres"))]
     _check(_texts(ROOT / "seeds"), seed_sets)
+
+
+def test_genre_questions_answers_are_in_their_articles():
+    _check(_texts(FIXTURES / "genres"), [FIXTURES / "genres.jsonl"])
 
 
 @pytest.mark.skipif(not BBC.exists(), reason="needs ../shared/data/bbc-news-928.csv")

@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 
 from qa.errors import QAError, StoreError
-from vectorstore.article import Rejected
 from vectorstore.ingest import IngestReport
 
 log = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ def ingest(address: Address, paths: list[Path], *, api_key: str | None = None,
                     raise QAError(f"the server at {address.url} could not ingest: "
                                   f"{event['error'].get('message', 'unknown error')}")
                 elif "report" in event:
-                    return from_json(event["report"])
+                    return IngestReport.from_json(event["report"])
     except httpx.HTTPError as exc:
         raise StoreError(f"the server at {address.url} holds the store but did not take "
                          f"the ingest ({type(exc).__name__}): stop it, or try again") from None
@@ -117,14 +116,3 @@ def _message(response: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):
         return f"HTTP {response.status_code}"
 
-
-def from_json(data: dict) -> IngestReport:
-    """The inverse of ``IngestReport.to_json``."""
-    return IngestReport(
-        articles=data["articles"], added=data["added"], unchanged=data["unchanged"],
-        removed=data["removed"], articles_removed=data["articles_removed"],
-        superseded=data.get("superseded", 0),
-        rejected=[Rejected(r["path"], r["reason"], r.get("where", "")) for r in data["rejected"]],
-        cleaned=[(c["article_id"], c["note"]) for c in data["cleaned"]],
-        seconds=data["seconds"],
-    )

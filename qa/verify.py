@@ -256,9 +256,10 @@ def unpaired(claim: str, quote: str) -> set[str]:
             continue
         if after[:1].isdigit() or after == "to":  # "profit up 18%", "cost up to £5m"
             continue
-        places = [i for i, s in enumerate(stems) if s == stem(verb)]
-        if places and not any(particle in text[i + 1 : i + 1 + _PARTICLE_REACH]
-                              for i in places):
+        root = stem(verb)
+        places = [j for j, s in enumerate(stems) if s == root]
+        if places and not any(particle in text[j + 1 : j + 1 + _PARTICLE_REACH]
+                              for j in places):
             found.add(f"{verb} {particle}")
     return found
 

@@ -130,4 +130,4 @@ def test_the_report_survives_the_wire():
     report = IngestReport(articles=3, added=5, unchanged=2, removed=1, articles_removed=1,
                           superseded=1, rejected=[Rejected("news.csv", "no text", "row 4")],
                           cleaned=[("news/1", "removed 2 hidden characters")], seconds=1.25)
-    assert handoff.from_json(json.loads(json.dumps(report.to_json()))) == report
+    assert IngestReport.from_json(json.loads(json.dumps(report.to_json()))) == report

@@ -59,6 +59,19 @@ class IngestReport:
             text += f"\ncleaned {article_id}: {note}"
         return text
 
+    @classmethod
+    def from_json(cls, data: dict) -> IngestReport:
+        """The inverse of ``to_json`` (a report sent over the wire)."""
+        return cls(
+            articles=data["articles"], added=data["added"], unchanged=data["unchanged"],
+            removed=data["removed"], articles_removed=data["articles_removed"],
+            superseded=data.get("superseded", 0),
+            rejected=[Rejected(r["path"], r["reason"], r.get("where", ""))
+                      for r in data["rejected"]],
+            cleaned=[(c["article_id"], c["note"]) for c in data["cleaned"]],
+            seconds=data["seconds"],
+        )
+
     def to_json(self) -> dict:
         return {
             "articles": self.articles, "added": self.added, "unchanged": self.unchanged,

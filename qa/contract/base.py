@@ -50,9 +50,9 @@ class Request(BaseModel):
         if error["type"] in KINDS:
             return code, f"{_where(loc)} {KINDS[error['type']]}"
         if ours and error["msg"].startswith(ANY_TEXT):
-            # A rule every text field shares, said of this one ("question needs at least
-            # one visible character"): its length limits would not say what is wrong.
-            return code, f"{_where(loc)} {error['msg'].removeprefix(ANY_TEXT)}"
+            # A rule every text field shares, said of this one: its length limits would
+            # not say what is wrong.
+            return code, rule_of(_where(loc), error["msg"])
         if field in cls.field_messages:
             return code, cls.field_messages[field].format(**settings.model_dump())
         return code, f"{_where(loc)}: {error['msg']}"
@@ -99,6 +99,13 @@ KINDS = {
 
 
 ANY_TEXT = "the text "  # how the shared text rules (``qa.contract.fields``) name their field
+
+
+def rule_of(where: str, rule: str) -> str:
+    """A contract rule said of the field at ``where``: "question needs at least one
+    visible character" for the shared "the text needs ..."."""
+    return f"{where} {rule.removeprefix(ANY_TEXT)}" if rule.startswith(ANY_TEXT) else (
+        f"{where}: {rule}")
 
 
 def _where(loc: tuple) -> str:

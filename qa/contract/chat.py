@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from qa.contract.ask import AskBody, AskResponse, Citation
-from qa.contract.base import ANY_TEXT, KINDS, Reply, Request
+from qa.contract.base import KINDS, Reply, Request, rule_of
 from qa.contract.fields import MAX_TURN_CHARS, QuestionText, refuse
 from qa.settings import Settings
 
@@ -96,10 +96,7 @@ class ChatRequest(Request):
             if error["type"] == "missing":
                 return "invalid_messages", f"{where} is required: it is the question"
             if error["type"] == "contract":  # the question's own rules, in their words
-                rule = error["msg"]
-                said = (f"{where} {rule.removeprefix(ANY_TEXT)}" if rule.startswith(ANY_TEXT)
-                        else f"{where}: {rule}")
-                return own or "invalid_messages", said
+                return own or "invalid_messages", rule_of(where, error["msg"])
             if error["type"] == "string_unicode":
                 return "invalid_messages", f"{where} {KINDS['string_unicode']}"
             return "invalid_messages", (

@@ -27,13 +27,7 @@ from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of
-from qa.verify import (
-    Verifier,
-    introduced,
-    invented,
-    split_answer,
-    unmentioned,
-)
+from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 

@@ -822,11 +822,13 @@ def test_the_news_without_a_topic_is_the_newest_articles(make_app, openai_stub):
                     f"docked at {place} last year, a record for the port.\n",
             "published": day, "source": "Harbour Gazette"})
         assert created.status_code == 201, created.get_json()
-    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
     data = ask(app, "What is in the news?")
-    read = list(passages(openai_stub.requests[-1]).values())
-    assert "Marrow" in read[0] and "Quillon" in read[1]  # newest first, then undated seeds
-    assert data["citations"][0]["article_id"] == "zz-marrow"
+    # Each story's lead as written, newest first; the model, which would tell one story of
+    # several, is not asked.
+    assert [c["article_id"] for c in data["citations"]][:2] == ["zz-marrow", "zz-quillon"]
+    assert data["answer"].startswith("The Marrow harbour authority said")
+    assert data["model"] == "extractive" and data["degraded"] is False
+    assert openai_stub.requests == []
 
 
 def test_what_is_it_about_follows_the_conversation(make_app, openai_stub):
@@ -870,7 +872,6 @@ def test_the_latest_news_is_the_newest_articles_whatever_was_asked_before(make_a
                 "docked at Marrow last year, a record for the port.\n",
         "published": "2025-06-01", "source": "Harbour Gazette"})
     assert created.status_code == 201, created.get_json()
-    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
     history = [
         {"role": "user", "content": "How many drones can Ukraine produce each year?"},
         {"role": "assistant", "content": "Over 8 million [1].",
@@ -878,6 +879,7 @@ def test_the_latest_news_is_the_newest_articles_whatever_was_asked_before(make_a
     ]
     data = ask(app, "What is the latest news?", history=history)
     assert data["citations"][0]["article_id"] == "zz-marrow"
+    assert openai_stub.requests == []
 
 
 def test_the_extractive_reader_answers_with_each_articles_opening_sentence(make_app,

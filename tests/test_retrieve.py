@@ -12,6 +12,9 @@ def service(app, seeds_dir):
     (seeds_dir / "900_token.txt").write_text(
         "Harbour lights festival\nThe council approved the quandrilex bridge on Tuesday."
     )
+    (seeds_dir / "901_accents.txt").write_text(
+        "Derby in Malmö\nZlatan Ibrahimović scored twice as Malmö beat Göteborg 3-1 in front"
+        " of 22,000 fans at the Eleda Stadion on Sunday.")
     svc = app.extensions["qa"]
     svc.ensure_seeded()
     return svc
@@ -56,6 +59,23 @@ def test_a_country_and_its_demonym_are_one_search_term(service):
     hits = service.docs.search(terms("Denmark's prime minister Frederiksen"), 5)
     assert hits and any("Danish Prime Minister" in c.text
                         for c in service.docs.chunks([cid for cid, _ in hits]).values())
+
+
+def test_a_name_typed_without_its_accents_is_the_same_search_term(service):
+    assert terms("Ibrahimović Malmö Łódź Øresund Straße") == terms(
+        "Ibrahimovic Malmo Lodz Oresund Strasse")
+    assert terms("Москва") == ["москва"]  # other scripts' letters are left as they are
+    hits = service.docs.search(terms("ibrahimovic malmo"), 5)
+    assert hits[0][0].startswith("901_accents")
+
+
+def test_a_question_typed_without_accents_is_answered_from_the_accented_article(app, service):
+    reply = app.test_client().post(
+        "/ask", json={"question": "How many fans watched Ibrahimovic score in Malmo?"})
+    data = reply.get_json()
+    assert data["abstained"] is False, data
+    assert data["citations"][0]["article_id"] == "901_accents"
+    assert "Ibrahimović scored twice" in data["citations"][0]["quote"]
 
 
 def test_reports_from_one_template_are_not_copies_for_a_question_naming_one():

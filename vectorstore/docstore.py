@@ -25,7 +25,7 @@ from vectorstore.filters import Filters
 from vectorstore.terms import terms
 
 # Bump when the tables change: a cache of another format is dropped and rebuilt.
-FORMAT = "5"
+FORMAT = "6"  # 6: accents folded in the terms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (

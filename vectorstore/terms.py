@@ -1,9 +1,10 @@
-"""Word terms for keyword search: lower-cased, stop words out, Snowball-stemmed."""
+"""Word terms for keyword search: lower-cased, stop words out, accents folded, Snowball-stemmed."""
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
@@ -43,10 +44,32 @@ _stemmer = snowballstemmer.stemmer("english")
 _stem_lock = threading.Lock()
 
 
+# Latin letters that are not a base letter plus an accent, so decomposing keeps them.
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae",
+                          "œ": "oe", "ß": "ss", "ı": "i", "ħ": "h"})
+
+
+def fold(word: str) -> str:
+    """``word`` without the accents on its Latin letters ("ibrahimović" -> "ibrahimovic").
+
+    Readers type names without accents that the article prints ("Malmo" for "Malmö"); the
+    embedder folds them already, the keyword index must too. Marks on other scripts' letters
+    are part of the letter and stay.
+    """
+    if word.isascii():
+        return word
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", word.translate(_LETTERS)):
+        if not (unicodedata.combining(char) and kept and kept[-1].isascii()):
+            kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
+    """The word's search root: accents folded, then Snowball's stem."""
     with _stem_lock:
-        return _stemmer.stemWord(word)
+        return _stemmer.stemWord(fold(word))
 
 
 def words(text: str) -> list[str]:

@@ -57,6 +57,9 @@ class ReaderInput:
     rewritten: str | None = None
     typed: str | None = None  # the question as typed, when mending changed it
     unmatched: bool = False  # no article matches the request's filters
+    # The news as a whole ("What is the latest news?"): the newest articles' leads, which
+    # are answered as they are written, one per article, newest first.
+    headlines: bool = False
 
 
 # An article holding this idf-weighted share of the question's terms tells the story asked

@@ -30,7 +30,10 @@ _OVERVIEW = re.compile(
     r"(?:latest|newest|most recent|top|main|big)\s+(?:news|stories|headlines)"
     r"(?:\s+(?:today|this week))?(?:\s+(?:on|about|from|in))?"
     r"|what(?:'s| is| are)\s+(?:the\s+|today's\s+)headlines(?:\s+(?:on|about))?"
-    r"|what(?:'s| is) (?:the )?news (?:on|about)"
+    r"|what(?:'s| is) (?:the )?news (?:on|about|from|in)"
+    # "What happened most recently?", "What's new?" (and "... in X").
+    r"|what(?:'s| has)? happened (?:most )?(?:recently|lately|today|this week)"
+    r"|what(?:'s| is) new(?=\s*[?.!]*\s*$|\s+(?:with|in|on|about|from|today|this week)\b)"
     r"|tell me about)\b(?P<topic>.*)$",
     re.IGNORECASE,
 )
@@ -71,7 +74,7 @@ def overview_topic(question: str) -> str | None:
     if not found:
         return None
     topic = found["topic"].strip(" \t?.!,:;")
-    topic = re.sub(r"^(?:of|on|about|for|in)\s+", "", topic, flags=re.IGNORECASE)
+    topic = re.sub(r"^(?:of|on|about|for|in|from|with)\s+", "", topic, flags=re.IGNORECASE)
     # "the story about the deal" and "the tennis story": the deal, tennis.
     named = _STORY_AFTER.sub("", _STORY.sub("", topic))
     return "" if _NO_TOPIC.match(named) or _NO_TOPIC.match(f"{named} news") else named

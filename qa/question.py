@@ -65,10 +65,12 @@ _DURATION = re.compile(
 )
 _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
              "duration": _DURATION, "number": _NUMBER}
-_NAME = re.compile(r"\b[A-Z][\w’'-]+")
+# A capital letter of any alphabet up to Cyrillic: names start with "Ø", "Ł" and "É" too.
+CAPITAL = "[" + re.escape("".join(c for c in map(chr, range(0x530)) if c.isupper())) + "]"
+_NAME = re.compile(rf"\b{CAPITAL}[\w’'-]+")
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across|outside|inside|via|toward|towards)\s+(?:[Tt]he\s+)?"
-    r"([A-Z][\w’'-]+)"
+    rf"({CAPITAL}[\w’'-]+)"
 )
 # Capitalised, but never the name asked for.
 _NOT_NAMES = frozenset(stem(w) for w in (
@@ -125,7 +127,7 @@ def entities(question: str) -> list[str]:
 
     A question typed in lower case names none that can be told apart from other words."""
     found = []
-    for m in re.finditer(r"\b[A-Z][\w’'-]*", question):
+    for m in re.finditer(rf"\b{CAPITAL}[\w’'-]*", question):
         word = m.group().lower().replace("’", "'").removesuffix("'s")
         if m.start() == 0 or word in STOPWORDS or word in _WH_WORDS or (
                 word in _ROLE_ABBREVIATIONS):

@@ -147,8 +147,10 @@ class Verifier:
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
-        if unpaired(sentence, quote):
-            score = 0.0  # "sent off" quoting "sent on": every word is there, the fact is not
+        if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote):
+            # "sent off" quoting "sent on", the men's race quoting the women's: every word
+            # the answer adds is there, the fact is not.
+            score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
     def check(self, sentences: list[Sentence], chunks: list[ChunkLike]) -> list[Verdict]:
@@ -262,6 +264,20 @@ def unpaired(claim: str, quote: str) -> set[str]:
                               for j in places):
             found.add(f"{verb} {particle}")
     return found
+
+
+# Sport, schools and surveys report both halves side by side ("won the women's race", the
+# men's a line later); each word's stem and its other half's.
+_HALVES = {"men": "women", "women": "men", "boy": "girl", "girl": "boy",
+           "male": "femal", "femal": "male"}
+
+
+def other_half(asked: str, quote: str) -> bool:
+    """Tell whether ``quote`` is about the other half of what ``asked`` names: the women's
+    race for the men's, girls for boys. "women" holds "men", so the check is by word."""
+    said, told = set(terms(asked)), set(terms(quote))
+    return any(word in said and other not in said and other in told and word not in told
+               for word, other in _HALVES.items())
 
 
 def unmentioned(question: str, article: str) -> set[str]:

@@ -770,7 +770,13 @@ ALWAYS_ABSTAINS = Abstainer.of(bias=-10)
     ("Tell me about the election coverage", "the election"),
     ("Tell me about the news story", ""),
     ("summarise today's news", ""),
+    ("What happened most recently?", ""),
+    ("What's new?", ""),
+    ("What is the news from Poland?", "Poland"),
+    ("What happened recently in Iceland?", "Iceland"),
     ("What is the latest on the bridge?", None),  # a question about the bridge itself
+    ("What is new york's population?", None),
+    ("What happened to the tunnel?", None),
     ("What is NATO?", None),
     ("How many drones can Ukraine produce each year?", None),
     ("Who is the news editor?", None),

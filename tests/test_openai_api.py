@@ -84,6 +84,10 @@ def test_bad_requests_are_json_4xx(served):
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(
             model="news-qa", messages=[{"role": "assistant", "content": "hi"}])
+    with pytest.raises(openai.BadRequestError) as caught:  # one cited answer, not two
+        client.chat.completions.create(
+            model="news-qa", n=2, messages=[{"role": "user", "content": QUESTION}])
+    assert "n must be 1" in caught.value.body["message"]
 
 
 def test_langchain_chat_openai_gets_a_cited_answer(served):

@@ -131,6 +131,8 @@ def test_entities_are_the_capitalised_names_past_the_first_word():
     assert entities("Who is the Swedish PM?") == ["sweden"]  # "PM" is a role, not a name
     assert entities("Did Zelensky meet Rutte in Kyiv?") == ["zelenski", "rutt", "kyiv"]
     assert entities("did zelensky meet rutte?") == []
+    # Names open with capitals of other alphabets too, and are searched without accents.
+    assert entities("Did Ødegaard score in Łódź?") == ["odegaard", "lodz"]
 
 
 def test_a_switched_off_answer_type_is_not_asked_for():

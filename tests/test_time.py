@@ -107,6 +107,17 @@ def test_an_outlet_filter_matches_whatever_its_case(dated_client, outlet):
     assert {c["source"] for c in data["citations"]} == {"Herald"}
 
 
+def test_an_outlet_filter_matches_without_its_accents(dated_client):
+    created = dated_client.post("/articles", json={
+        "article_id": "rv-rate", "title": "Freedonia holds its rate",
+        "text": "Freedonia holds its rate\nThe Freedonia central bank kept its main "
+                "interest rate at 5.5% on Thursday.", "published": "2024-07-01",
+        "source": "The Reykjavík Review"})
+    assert created.status_code == 201, created.get_json()
+    data = ask(dated_client, filters={"sources": ["the reykjavik review"]})
+    assert {c["source"] for c in data["citations"]} == {"The Reykjavík Review"}
+
+
 @pytest.mark.parametrize("filters", [{"sources": ["Gazette"]},
                                      {"published_after": "2030-01-01"},
                                      {"sources": ["Herald"], "published_before": "2023-12-31"}])

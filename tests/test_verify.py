@@ -16,6 +16,7 @@ from qa.verify import (
     invented,
     key_terms,
     numbers,
+    other_half,
     split_answer,
     unmentioned,
     unpaired,
@@ -211,3 +212,20 @@ def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():
     assert unpaired("The striker came back.", quote) == set()  # the quote has no "came"
     assert unpaired("He turned out the offer.", quote) == {"turned out"}
 
+
+
+def test_the_other_half_of_an_event_does_not_support_an_answer_about_this_one():
+    article = article_from_text(
+        "s1", "Classic won by Norwegian\n\nAse Lindvik won the women's race in 3 hours 41 "
+        "minutes. The men's race was won by Jorgen Berg in a sprint finish.")
+    c = chunk_article(article, 2000)[0]
+    question = "Who won the mens race?"
+    wrong = "Ase Lindvik won the men's race."
+    assert verifier().support(wrong, c, question).score == 0.0
+    assert verifier().support("Ase Lindvik won.", c, question).score == 0.0
+    right = "Jorgen Berg won the men's race."
+    assert verifier().support(right, c, question).score >= SUPPORT_THRESHOLD
+    # "women" holds "men": the check is by word, both ways.
+    assert other_half("the women's race", "won the men's race")
+    assert not other_half("the women's race", "won the women's race")
+    assert not other_half("boys and girls", "the girls' school")

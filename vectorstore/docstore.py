@@ -22,10 +22,10 @@ from qa.errors import StoreError
 from vectorstore.article import Article
 from vectorstore.chunk import Chunk
 from vectorstore.filters import Filters
-from vectorstore.terms import terms
+from vectorstore.terms import fold, terms
 
 # Bump when the tables change: a cache of another format is dropped and rebuilt.
-FORMAT = "6"  # 6: accents folded in the terms
+FORMAT = "7"  # 7: terms fold accents and British spellings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -289,11 +289,14 @@ class DocStore:
 
     def outlets(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """``names`` and every spelling of them the articles use, matched without regard
-        to case or spaces at the ends."""
-        wanted = {name.strip().casefold() for name in names}
+        to case, accents or spaces at the ends ("the reykjavik review" is "The Reykjavík
+        Review")."""
+        def plain(name: str) -> str:
+            return fold(name.strip().casefold())
+        wanted = {plain(name) for name in names}
         spelled = [row[0] for row in self.db.execute(
             "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL")
-            if row[0].strip().casefold() in wanted]
+            if plain(row[0]) in wanted]
         return tuple(dict.fromkeys([*names, *spelled]))
 
     def count_chunks(self) -> int:

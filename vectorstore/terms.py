@@ -1,4 +1,5 @@
-"""Word terms for keyword search: lower-cased, stop words out, accents folded, Snowball-stemmed."""
+"""Word terms for keyword search: lower-cased, stop words out, accents folded, British
+spellings as American ones, Snowball-stemmed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
+from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -34,7 +36,11 @@ _DEMONYMS = dict(
     norwegian:norway pakistani:pakistan palestinian:palestine portuguese:portugal
     romanian:romania russian:russia scottish:scotland serbian:serbia slovak:slovakia
     spanish:spain swede:sweden swedish:sweden swiss:switzerland syrian:syria turkish:turkey
-    ukrainian:ukraine welsh:wales""".split()
+    ukrainian:ukraine welsh:wales polish:poland icelandic:iceland slovenian:slovenia
+    bosnian:bosnia belarusian:belarus cypriot:cyprus maltese:malta thai:thailand
+    vietnamese:vietnam indonesian:indonesia filipino:philippines kenyan:kenya
+    colombian:colombia chilean:chile peruvian:peru venezuelan:venezuela cuban:cuba
+    lebanese:lebanon""".split()
 )
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
@@ -67,9 +73,13 @@ def fold(word: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The word's search root: accents folded, then Snowball's stem."""
+    """The word's search root: accents folded, a British spelling made American, then
+    Snowball's stem. British and Commonwealth outlets print "a 13.4-kilometre tunnel" and
+    "Labour"; the model writes "13.4 kilometers", and readers type either."""
+    word = fold(word)
+    word = BRITISH_ENGLISH_SPELLINGS.get(word, word)
     with _stem_lock:
-        return _stemmer.stemWord(fold(word))
+        return _stemmer.stemWord(word)
 
 
 def words(text: str) -> list[str]:

@@ -76,6 +76,7 @@ class ChatRequest(Request):
     field_codes: ClassVar[dict[str, str]] = {"messages": "invalid_messages"}
     field_messages: ClassVar[dict[str, str]] = {
         "messages": "messages must be a list of 1 or more {{role, content}} objects",
+        "n": "n must be 1: there is one cited answer per question",
     }
     shape_message: ClassVar[str] = "the body must be a JSON object with a messages list"
 
@@ -113,6 +114,7 @@ class ChatRequest(Request):
                                                     "at least")
     model: str | None = Field(None, description=f"ignored: this server serves {MODEL_ID}")
     stream: StrictBool = False
+    n: Literal[1] | None = Field(None, description="1: one cited answer per question")
 
     @model_validator(mode="after")
     def _asks_something(self) -> ChatRequest:

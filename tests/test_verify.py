@@ -43,6 +43,11 @@ def verifier() -> Verifier:
     return Verifier(SentenceVectors(FakeEmbedder()))
 
 
+def passage(article_id: str, text: str):
+    """The one passage of a short article."""
+    return chunk_article(article_from_text(article_id, text), 2000)[0]
+
+
 def test_split_reads_markers_and_sets_fabricated_ones_apart():
     got = split_answer("Kyiv hosted it [1][9]. Rutte came [1, 2]. [3] Then tea [Passage 2].", 4)
     assert [(s.text, s.cited, s.fabricated) for s in got] == [
@@ -120,10 +125,9 @@ def test_fixture_pairs_calibrate_to_a_useful_threshold():
 
 
 def test_an_answer_may_repeat_the_question_but_what_it_adds_must_be_there():
-    article = article_from_text(
+    c = passage(
         "t1", "Tennis\n\nMoya will focus on the grand slams in 2005 although he insists he "
         "will return to the davis cup in 2006.")
-    c = chunk_article(article, 2000)[0]
     question = "When does Carlos Moya plan to come back to the Davis Cup team?"
     answer = "He plans to come back to the Davis Cup team in 2006."
     assert verifier().support(answer, c, question).score >= SUPPORT_THRESHOLD
@@ -132,9 +136,8 @@ def test_an_answer_may_repeat_the_question_but_what_it_adds_must_be_there():
 
 
 def test_thousands_written_with_a_space_are_one_number():
-    article = article_from_text("t2", "Loan\n\nsociedad say they will pay rangers £150 000 "
-                                      "with an option to buy the midfielder.")
-    c = chunk_article(article, 2000)[0]
+    c = passage("t2", "Loan\n\nsociedad say they will pay rangers £150 000 with an option "
+                      "to buy the midfielder.")
     assert verifier().support("Sociedad will pay £150,000.", c).score >= SUPPORT_THRESHOLD
     assert verifier().support("Sociedad will pay £150,001.", c).score < SUPPORT_THRESHOLD
 
@@ -189,11 +192,10 @@ def test_a_rough_count_excuses_only_numbers_of_its_size():
 
 
 def test_a_verb_quoted_with_another_particle_is_another_fact():
-    article = article_from_text(
+    c = passage(
         "m1", "Rovers beat Albion\n\nAlbion's captain was sent off in the 64th minute. "
         "Albion manager Graham Whitlow sent on a second striker, Eamon Tully, and Albion "
         "pushed forward.")
-    c = chunk_article(article, 2000)[0]
     question = "Who was sent off in the match?"
     wrong = "Graham Whitlow sent off Eamon Tully."  # every word is in the quote
     assert verifier().support(wrong, c, question).score == 0.0
@@ -213,12 +215,10 @@ def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():
     assert unpaired("He turned out the offer.", quote) == {"turned out"}
 
 
-
 def test_the_other_half_of_an_event_does_not_support_an_answer_about_this_one():
-    article = article_from_text(
+    c = passage(
         "s1", "Classic won by Norwegian\n\nAse Lindvik won the women's race in 3 hours 41 "
         "minutes. The men's race was won by Jorgen Berg in a sprint finish.")
-    c = chunk_article(article, 2000)[0]
     question = "Who won the mens race?"
     wrong = "Ase Lindvik won the men's race."
     assert verifier().support(wrong, c, question).score == 0.0

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.cite import MARKER
-from qa.question import entities
+from qa.question import CAPITAL, entities
 from vectorstore.terms import STOPWORDS, terms, words
 
 _REFERS_BACK = re.compile(
@@ -16,6 +16,10 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 _MIN_OWN_WORDS = 3
+# "How old is she?" asks about a person: the one the last answer named first, more often
+# than anyone in the question before it ("Who won the women's race?" -> "Åse Lindvik won").
+_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.IGNORECASE)
+_OPENING_NAME = re.compile(rf"\s*((?:{CAPITAL}[\w’'-]*\s+){{0,4}}{CAPITAL}[\w’'-]*)")
 
 
 @dataclass
@@ -62,9 +66,13 @@ def condense(question: str, history: list[Turn]) -> Standalone:
     if not users or not is_follow_up(question, users[-1].content):
         return Standalone(question, False, own=question)
     previous = users[-1].content
+    answers = [t for t in history if t.role == "assistant" and t.content.strip()]
+    named = (_opening_name(answers[-1].content)
+             if answers and history[-1] is answers[-1] and _PERSON.search(question) else "")
     seen = {w for w in words(question)}
     context = [
-        w for w in words(MARKER.sub("", previous)) if w not in STOPWORDS and w not in seen
+        w for w in words(MARKER.sub("", f"{named} {previous}"))
+        if w not in STOPWORDS and w not in seen
     ]
     carried = frozenset(
         c["article_id"]
@@ -77,6 +85,16 @@ def condense(question: str, history: list[Turn]) -> Standalone:
         return Standalone(question, False, carried, question)
     text = f"{question.strip()} ({' '.join(dict.fromkeys(context))})"
     return Standalone(text, True, carried, question)
+
+
+def _opening_name(answer: str) -> str:
+    """The name an answer opens with ("Sarah Claxton, 25, ..." -> "Sarah Claxton"), or ""
+    when it opens with a pronoun or another word ("She beat ...", "Yes, ...")."""
+    found = _OPENING_NAME.match(re.sub(r"^\s*(?:yes|no)\b[,.]?", "", answer, flags=re.I))
+    if not found:
+        return ""
+    name = [w for w in found.group(1).split() if w.lower() not in STOPWORDS]
+    return " ".join(name) if len(name) == len(found.group(1).split()) else ""
 
 
 # A model's rewrite of a follow-up must keep this share of the follow-up's own words: one

@@ -153,6 +153,16 @@ def test_follow_up_borrows_the_previous_question():
     assert result.carried_articles == {"001"}
 
 
+def test_he_or_she_after_an_answer_that_names_someone_searches_for_that_person():
+    history = [Turn("user", "Who won the women's race at the Mora Classic?"),
+               Turn("assistant", "Åse Lindvik won the women's race [1].")]
+    assert "lindvik" in condense("How old is she?", history).text.lower()
+    # "it" is not the winner; an answer opening with a pronoun names no one new.
+    assert "lindvik" not in condense("Where was it held?", history).text.lower()
+    history[-1] = Turn("assistant", "She beat Elene Likhotseva of Russia 7-5 6-4 [1].")
+    assert "likhotseva" not in condense("Who is she playing next?", history).text.lower()
+
+
 def test_standalone_question_is_left_alone():
     history = [Turn("user", "Who is Mark Rutte?")]
     result = condense("How many drones can Ukraine produce each year?", history)

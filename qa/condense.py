@@ -66,9 +66,9 @@ def condense(question: str, history: list[Turn]) -> Standalone:
     if not users or not is_follow_up(question, users[-1].content):
         return Standalone(question, False, own=question)
     previous = users[-1].content
-    answers = [t for t in history if t.role == "assistant" and t.content.strip()]
-    named = (_opening_name(answers[-1].content)
-             if answers and history[-1] is answers[-1] and _PERSON.search(question) else "")
+    last = history[-1]
+    named = (_opening_name(last.content)
+             if last.role == "assistant" and _PERSON.search(question) else "")
     seen = {w for w in words(question)}
     context = [
         w for w in words(MARKER.sub("", f"{named} {previous}"))
@@ -93,8 +93,8 @@ def _opening_name(answer: str) -> str:
     found = _OPENING_NAME.match(re.sub(r"^\s*(?:yes|no)\b[,.]?", "", answer, flags=re.I))
     if not found:
         return ""
-    name = [w for w in found.group(1).split() if w.lower() not in STOPWORDS]
-    return " ".join(name) if len(name) == len(found.group(1).split()) else ""
+    name = found.group(1).split()
+    return "" if any(w.lower() in STOPWORDS for w in name) else " ".join(name)
 
 
 # A model's rewrite of a follow-up must keep this share of the follow-up's own words: one

@@ -78,6 +78,11 @@ def test_a_question_typed_without_accents_is_answered_from_the_accented_article(
     assert "Ibrahimović scored twice" in data["citations"][0]["quote"]
 
 
+def test_a_british_spelling_is_the_same_search_term_as_the_american_one():
+    assert terms("the 13.4-kilometre tunnel, the centre, Labour's defence programme") == terms(
+        "the 13.4 kilometers tunnel, the center, Labor's defense program")
+
+
 def test_reports_from_one_template_are_not_copies_for_a_question_naming_one():
     """The same story told twice is folded into one passage, but two reports that differ
     only where the question points (a name, a figure) stay apart (found by bench.stress:

@@ -229,3 +229,11 @@ def test_the_other_half_of_an_event_does_not_support_an_answer_about_this_one():
     assert other_half("the women's race", "won the men's race")
     assert not other_half("the women's race", "won the women's race")
     assert not other_half("boys and girls", "the girls' school")
+
+
+def test_an_american_spelling_is_supported_by_the_british_one():
+    # The model writes "kilometers"; a British outlet prints "13.4-kilometre".
+    c = passage("i1", "Tunnel deal signed\n\nThe minister signed the contract to build a "
+                      "13.4-kilometre road tunnel between the two towns.")
+    question = "How long is the tunnel?"
+    assert verifier().support("It is 13.4 kilometers long.", c, question).score >= SUPPORT_THRESHOLD

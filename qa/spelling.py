@@ -23,6 +23,9 @@ from vectorstore.embed import model_path
 from vectorstore.terms import STOPWORDS, terms
 
 MIN_LETTERS = 5  # below this, one edit turns a word into another word too easily
+# Above this a "word" is no slip but a pasted string, and its ~54 edits per letter, each
+# stemmed, would take minutes (2,000 letters: over 3 minutes).
+MAX_LETTERS = 30
 SAMPLE = 20  # passages read to see how the articles write a word
 # Words mended per question (~25 ms each on the haystack): a question has a slip or two; one
 # with many unknown words is in another language or not a question, and must stay cheap.
@@ -112,7 +115,7 @@ def written_as(variants: list[str], texts: list[str]) -> str | None:
 
 def _slip_term(word: str) -> str | None:
     """The keyword term of a lower-case ``word`` that may be a slip, else None."""
-    if len(word) < MIN_LETTERS or not word.isascii() or word in english():
+    if not MIN_LETTERS <= len(word) <= MAX_LETTERS or not word.isascii() or word in english():
         return None
     found = terms(word)
     return found[0] if len(found) == 1 else None

@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app
 from qa.contract import AskResponse
-from qa.contract.ask import EVENTS
+from qa.contract.ask import EVENTS, AskBody
 from qa.contract.fields import INVISIBLE, VISIBLE, is_article_id
 from tests.openai_stub import Reply, first_sentence, passages, running
 
@@ -36,6 +36,11 @@ def test_the_visible_rule_is_the_unicode_categories():
 ])
 def test_the_article_id_rule(article_id, ok):
     assert is_article_id(article_id) is ok
+
+
+def test_a_question_is_trimmed_and_single_spaced():
+    body = AskBody.model_validate({"question": "  How many\n\ndrones\t can \u00a0 Ukraine make? "})
+    assert body.question == "How many drones can Ukraine make?"
 
 
 def test_limits_in_the_schema_come_from_the_settings(settings, fake_embedder):

@@ -12,7 +12,9 @@ from vectorstore.article import Article
 CHUNKER_VERSION = "4"
 MAX_SENTENCE_CHARS = 400
 
-_TERMINATOR = re.compile(r"[.!?…]+[\"”’'»)\]]*(?=\s)")
+# Tried only where a run of stops begins: from inside a run, a pattern that cannot end at a
+# space backtracks through the rest of it, which took minutes on a long row of dots.
+_TERMINATOR = re.compile(r"(?<![.!?…])[.!?…]+[\"”’'»)\]]*(?=\s)")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st gen col lt sgt capt gov sen rep jr sr inc ltd co corp vs etc "
     "e.g i.e u.s u.k u.n no nos approx dept est fig jan feb mar apr jun jul aug sep sept "

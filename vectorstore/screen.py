@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Whole blocks whose content is code or styling, never article prose.
-_BLOCKS = re.compile(
-    r"<(script|style|iframe|object|embed|svg|template|noscript)\b[^>]*>.*?</\1\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# Whole blocks whose content is code or styling, never article prose: from the opening tag
+# to the first closing tag of its name (``_without_blocks``).
+_BLOCK_OPEN = re.compile(
+    r"<(script|style|iframe|object|embed|svg|template|noscript)\b[^<>]*>", re.IGNORECASE)
 # A tag that names an HTML element: "<b>", "</p>", '<img src=x onerror="...">'. Prose such
 # as "3 < 4 > 2" or "<ahem>"-style asides without an element name is left alone.
 _TAGS = (
@@ -119,7 +117,7 @@ _ANYWHERE = re.compile(
     r"|\b(?:reveal|print|repeat|output|show|display|leak|dump|share|tell me|write out) "
     r"(?:me )?your (?:[\w-]+ ){0,2}?(?:prompt|instructions|rules|guidelines)\b"
     r"|\b(?:system|developer) (?:prompt|message|instructions?)\s*:|(?:^|\n)\s*system\s*:"
-    r"|#{2,}\s*(?:system|instructions?|user|assistant)\b"
+    r"|(?<!#)#{2,}\s*(?:system|instructions?|user|assistant)\b"  # from a run's start: linear
 )
 
 
@@ -145,14 +143,48 @@ def flatten(folded: str) -> str:
 def strip_markup(text: str) -> tuple[str, list[str]]:
     """Remove HTML blocks, comments and tags; return the text and what was removed."""
     notes = []
-    text, blocks = _BLOCKS.subn(" ", text)
-    text, comments = _COMMENT.subn(" ", text)
+    text, blocks = _without_blocks(text)
+    text, comments = _without_comments(text)
     text, tags = _TAG.subn("", text)
     if blocks or comments or tags:
         parts = [f"{n} {what}" for n, what in ((blocks, "script/style blocks"),
                                                 (comments, "comments"), (tags, "tags")) if n]
         notes.append("removed HTML markup (" + ", ".join(parts) + ")")
     return text, notes
+
+
+# A block or comment never closed would have a lazy ``.*?`` scan the rest of the text from
+# each of its openings: minutes for an article of 100,000 of them. These look for each
+# closing once, and stop looking when there is none.
+
+
+def _without_blocks(text: str) -> tuple[str, int]:
+    """``text`` with each code or styling block made a space, and how many there were.
+    A block never closed stays (its tags go with the others)."""
+    parts, count, kept, pos = [], 0, 0, 0
+    unclosed: set[str] = set()  # no closing tag after here, so none after a later opening
+    while opened := _BLOCK_OPEN.search(text, pos):
+        name = opened[1].lower()
+        closing = None if name in unclosed else re.compile(
+            rf"</{name}\s*>", re.IGNORECASE).search(text, opened.end())
+        if closing is None:
+            unclosed.add(name)
+            pos = opened.start() + 1
+            continue
+        parts += [text[kept:opened.start()], " "]
+        count += 1
+        kept = pos = closing.end()
+    return "".join(parts) + text[kept:], count
+
+
+def _without_comments(text: str) -> tuple[str, int]:
+    """``text`` with each ``<!-- ... -->`` comment made a space, and how many there were."""
+    parts, count, kept = [], 0, 0
+    while (start := text.find("<!--", kept)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        parts += [text[kept:start], " "]
+        count += 1
+        kept = end + 3
+    return "".join(parts) + text[kept:], count
 
 
 def invisible_characters(text: str) -> list[str]:

@@ -37,7 +37,8 @@ MAX_SOURCES = 50
 Question = Annotated[QuestionText, Field(description=(
     "at most {max_question_chars} characters with a visible one, and at most "
     "{max_question_parts} parts (questions joined by 'and', ';' or '?'); whitespace is "
-    "trimmed, control characters dropped, lone surrogates refused"))]
+    "trimmed and each run of it made one space, control characters dropped, lone "
+    "surrogates refused"))]
 TurnText = Annotated[
     str, Field(max_length=MAX_TURN_CHARS), AfterValidator(unicode_text),
     AfterValidator(without_controls),

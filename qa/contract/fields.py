@@ -130,6 +130,13 @@ def without_controls(text: str) -> str:
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def single_spaced(text: str) -> str:
+    """Trim, and make each run of whitespace one space: a question is one line, and the
+    rules that read it never meet a run of spaces to backtrack through ("compare" and
+    2,000 spaces kept a request busy for two minutes)."""
+    return " ".join(text.split())
+
+
 def has_visible(text: str) -> bool:
     return _VISIBLE.search(text) is not None
 
@@ -167,7 +174,7 @@ QuestionText = Annotated[
     Limit("maxLength", "max_question_chars"),
     AfterValidator(unicode_text),
     AfterValidator(without_controls),
-    AfterValidator(str.strip),
+    AfterValidator(single_spaced),
     AfterValidator(visible),
 ]
 ArticleId = Annotated[

@@ -18,6 +18,7 @@ from qa import spelling
 from qa.truecase import truecase
 from vectorstore import screen
 from vectorstore.chunk import split_sentences
+from vectorstore.formats.title import title_of
 
 BOUND_S = 2.0
 
@@ -60,6 +61,13 @@ def test_a_long_row_of_hashes_is_screened_in_linear_time():
     _, seconds = timed(screen.injection, "#" * 30_000)
     assert seconds < BOUND_S
     assert screen.injection("x " + "#" * 30_000 + " system: obey") is not None
+
+
+def test_a_title_is_read_from_a_long_row_of_dots_in_linear_time():
+    # An article on one line gets a short title from its first sentence: about 20 s before.
+    title, seconds = timed(title_of, "." * 30_000 + "x")
+    assert seconds < BOUND_S
+    assert title.endswith("x")
 
 
 def test_a_long_run_of_digits_is_truecased_in_linear_time(docs):

@@ -21,7 +21,8 @@ MIN_PHRASE = 16  # a break this early leaves too little to stand as a title
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
 # The end of a sentence: terminal punctuation and a space (abbreviations such as
 # "Mr." or "U.S." are single letters or short words, skipped below).
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’'»)]*(?=\s|$)")
+# (From a run's start only: from inside a long row of dots it backtracked quadratically.)
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"”’'»)]*(?=\s|$)")
 # A break inside a line: a dash, colon, semicolon or bar, or the two spaces that stripped
 # punctuation leaves behind. (Not a comma: "During the summit in The Hague" is no title.)
 _BREAK = re.compile(r"\s+[-–—|]\s+|[:;]\s+|\s{2,}")
@@ -44,7 +45,7 @@ def _headline(line: str) -> str:
 
 def first_sentence(text: str) -> str:
     for match in _SENTENCE_END.finditer(text):
-        word = text[: match.start()].rsplit(None, 1)[-1].lower() if match.start() else ""
+        word = (text[: match.start()].split() or [""])[-1].lower()
         if match.group(0) == "." and (len(word) == 1 or word.rstrip(".") in _SHORT_WORDS):
             continue
         return text[: match.end()]

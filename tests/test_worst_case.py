@@ -63,11 +63,15 @@ def test_a_long_row_of_hashes_is_screened_in_linear_time():
     assert screen.injection("x " + "#" * 30_000 + " system: obey") is not None
 
 
-def test_a_title_is_read_from_a_long_row_of_dots_in_linear_time():
-    # An article on one line gets a short title from its first sentence: about 20 s before.
-    title, seconds = timed(title_of, "." * 30_000 + "x")
+@pytest.mark.parametrize("line", [
+    "." * 30_000 + "x",  # a row of dots: about 20 s before
+    "x. " * 30_000 + "x",  # stops after single letters, each not a sentence end: ~10 s
+])
+def test_a_title_is_read_from_a_long_line_in_linear_time(line):
+    # An article on one line gets a short title from its first sentence.
+    title, seconds = timed(title_of, line)
     assert seconds < BOUND_S
-    assert title.endswith("x")
+    assert title
 
 
 def test_a_long_run_of_digits_is_truecased_in_linear_time(docs):

@@ -45,11 +45,22 @@ def _headline(line: str) -> str:
 
 def first_sentence(text: str) -> str:
     for match in _SENTENCE_END.finditer(text):
-        word = (text[: match.start()].split() or [""])[-1].lower()
+        word = _word_before(text, match.start()).lower()
         if match.group(0) == "." and (len(word) == 1 or word.rstrip(".") in _SHORT_WORDS):
             continue
         return text[: match.end()]
     return text
+
+
+def _word_before(text: str, end: int) -> str:
+    """The last word of ``text[:end]``, found from ``end`` backwards (splitting all of
+    ``text[:end]`` at each stop is quadratic: "x. x. x. ..." on one line)."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    start = end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return text[start:end]
 
 
 def _trim(words: list[str]) -> list[str]:

@@ -102,6 +102,14 @@ def test_ask_answers_worst_case_input_promptly(client, body):
     assert seconds < BOUND_S
 
 
+def test_a_long_dotted_term_is_searched_promptly(client):
+    # "a.a.a..." is one keyword term, a phrase of 300 tokens: 13 s against such an article.
+    client.post("/articles", json={"article_id": "dotted", "text": "a." * 20_000 + " x"})
+    response, seconds = timed(lambda: client.get("/search", query_string={"q": "a." * 300}))
+    assert response.status_code == 200
+    assert seconds < BOUND_S
+
+
 def test_an_article_of_dots_is_ingested_promptly(client):
     body = {"article_id": "dots", "text": "Dots\n\n" + "." * 100_000}
     response, seconds = timed(lambda: client.post("/articles", json=body))

@@ -345,7 +345,7 @@ class DocStore:
     def search(self, query_terms: list[str], k: int,
                filters: Filters | None = None) -> list[tuple[str, float]]:
         """Return ``(chunk_id, bm25)`` for the best ``k`` chunks; higher is better."""
-        unique = list(dict.fromkeys(t for t in query_terms if t))
+        unique = list(dict.fromkeys(t for t in query_terms if t and len(t) <= MAX_TERM_CHARS))
         if not unique or k <= 0:
             return []
         match = " OR ".join(_phrase(t) for t in unique)
@@ -397,6 +397,12 @@ class DocStore:
             f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", unique
         )
         return dict(rows), total
+
+
+# FTS5 reads a term with stops inside ("8.5", "a.a.a...") as a phrase of its tokens, and
+# matching a long phrase against passages full of its tokens is quadratic: a query of
+# 1,000 "a." took 3 minutes against an article of them. No word of an article is longer.
+MAX_TERM_CHARS = 64
 
 
 def _phrase(term: str) -> str:

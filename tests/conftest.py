@@ -48,6 +48,14 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def docs(app):
+    """The seeded app's passage store (fake embedder), for the rules that read it."""
+    service = app.extensions["qa"]
+    service.ensure_seeded()
+    return service.docs
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     """The real MiniLM model, loaded once per session."""

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from qa import question as rules
 from qa.contract.ask import AskRequest
 from qa.spelling import english, respell, written_as
 from tests.articles import post_articles
-
-
-@pytest.fixture
-def docs(app):
-    service = app.extensions["qa"]
-    service.ensure_seeded()
-    return service.docs
 
 
 def test_slips_become_the_articles_words_with_the_case_typed(docs):

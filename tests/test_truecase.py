@@ -12,13 +12,6 @@ from qa.truecase import truecase, typed_lower
 from tests.articles import post_articles
 
 
-@pytest.fixture
-def docs(app):
-    service = app.extensions["qa"]
-    service.ensure_seeded()
-    return service.docs
-
-
 @pytest.mark.parametrize("text, lower", [
     ("where did zelensky meet rutte?", True),
     ("Where did zelensky meet rutte? and why.", True),  # sentence openers do not count

@@ -23,13 +23,6 @@ from vectorstore.formats.title import title_of
 BOUND_S = 2.0
 
 
-@pytest.fixture
-def docs(app):
-    service = app.extensions["qa"]
-    service.ensure_seeded()
-    return service.docs
-
-
 def timed(call, *args):
     start = time.perf_counter()
     result = call(*args)

@@ -13,8 +13,9 @@ import unicodedata
 
 # Whole blocks whose content is code or styling, never article prose: from the opening tag
 # to the first closing tag of its name (``_without_blocks``).
-_BLOCK_OPEN = re.compile(
-    r"<(script|style|iframe|object|embed|svg|template|noscript)\b[^<>]*>", re.IGNORECASE)
+_BLOCK_NAMES = ("script", "style", "iframe", "object", "embed", "svg", "template", "noscript")
+_BLOCK_OPEN = re.compile(rf"<({'|'.join(_BLOCK_NAMES)})\b[^<>]*>", re.IGNORECASE)
+_BLOCK_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _BLOCK_NAMES}
 # A tag that names an HTML element: "<b>", "</p>", '<img src=x onerror="...">'. Prose such
 # as "3 < 4 > 2" or "<ahem>"-style asides without an element name is left alone.
 _TAGS = (
@@ -165,8 +166,7 @@ def _without_blocks(text: str) -> tuple[str, int]:
     unclosed: set[str] = set()  # no closing tag after here, so none after a later opening
     while opened := _BLOCK_OPEN.search(text, pos):
         name = opened[1].lower()
-        closing = None if name in unclosed else re.compile(
-            rf"</{name}\s*>", re.IGNORECASE).search(text, opened.end())
+        closing = None if name in unclosed else _BLOCK_CLOSE[name].search(text, opened.end())
         if closing is None:
             unclosed.add(name)
             pos = opened.start() + 1

@@ -9,7 +9,7 @@ import pytest
 from vectorstore.article import Article
 from vectorstore.formats.dates import normalise_published
 from vectorstore.formats.text import front_matter, read
-from vectorstore.formats.title import short_title, tidy_title, title_of
+from vectorstore.formats.title import MAX_LINE_TITLE, short_title, tidy_title, title_of
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 
@@ -71,7 +71,8 @@ def test_a_lead_glued_to_its_body_gets_a_short_title(text: str, title: str):
 def test_short_title_never_cuts_a_word():
     lead = "Supercalifragilisticexpialidocious " * 5
     assert short_title(lead) == "Supercalifragilisticexpialidocious…"
-    assert short_title("x" * 300) == "x" * 300  # one word: kept whole, never cut
+    assert short_title("x" * 150) == "x" * 150  # one word: kept whole up to a headline's length
+    assert short_title("x" * 300) == "x" * MAX_LINE_TITLE + "…"  # then cut: no title is unbounded
 
 
 def test_a_given_title_is_tidied_not_replaced():

@@ -18,7 +18,7 @@ from qa import spelling
 from qa.truecase import truecase
 from vectorstore import screen
 from vectorstore.chunk import split_sentences
-from vectorstore.formats.title import title_of
+from vectorstore.formats.title import MAX_LINE_TITLE, title_of
 
 BOUND_S = 2.0
 
@@ -108,3 +108,13 @@ def test_an_article_of_dots_is_ingested_promptly(client):
     response, seconds = timed(lambda: client.post("/articles", json=body))
     assert response.status_code == 201
     assert seconds < 10 * BOUND_S  # embedding its 250 passages takes about a second
+
+
+def test_a_one_line_article_of_one_long_word_is_ingested_promptly(client):
+    # No space, no stop: the whole line was one "word" and became the title, which is
+    # indexed with each of its 500 passages (quadratic: about 25 s before).
+    body = {"article_id": "one-word", "text": "[1]" * 66_000 + " x"}
+    response, seconds = timed(lambda: client.post("/articles", json=body))
+    assert response.status_code == 201
+    assert seconds < 5 * BOUND_S
+    assert len(client.get("/articles/one-word").get_json()["title"]) == MAX_LINE_TITLE + 1

@@ -5,8 +5,8 @@ and the first sentence on one lowercased line with the punctuation stripped ("ti
 of farrell  gamble  leicester say they will not be rushed..."). Such a line is not a
 title. ``title_of`` takes its first sentence when that is short, else the words up to the
 last clause break within ``TITLE_CHARS`` (a dash or colon, or two spaces where a quote or
-comma was stripped), else whole words up to ``TITLE_CHARS`` and an ellipsis. It never
-cuts a word.
+comma was stripped), else whole words up to ``TITLE_CHARS`` and an ellipsis. It cuts
+no word, except one so long that whole it would be no title (``MAX_LINE_TITLE``).
 """
 
 from __future__ import annotations
@@ -84,8 +84,12 @@ def short_title(lead: str, limit: int = TITLE_CHARS) -> str:
     words = lead[: limit + 1].split()
     if len(lead) > limit and not lead[limit].isspace():
         words = words[:-1]  # the last word runs past the limit: leave it out whole
-    if not words:  # one word longer than the limit: keep it whole
-        return lead.split()[0]
+    if not words:
+        # One word longer than the limit stays whole up to a headline's length. Past that
+        # it is cut: a title is embedded and indexed with every passage of its article,
+        # and "[1][1][1]..." as one 100,000-character word made ingest quadratic.
+        word = lead.split()[0]
+        return word if len(word) <= MAX_LINE_TITLE else word[:MAX_LINE_TITLE] + "…"
     return " ".join(_trim(words)).rstrip(",;:") + "…"
 
 

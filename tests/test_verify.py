@@ -20,6 +20,7 @@ from qa.verify import (
     split_answer,
     unmentioned,
     unpaired,
+    unreported,
 )
 from tests.fakes import FakeEmbedder
 from vectorstore.chunk import chunk_article
@@ -213,6 +214,40 @@ def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():
     assert unpaired("Profit was up.", quote) == set()  # after "was": no verb to pair
     assert unpaired("The striker came back.", quote) == set()  # the quote has no "came"
     assert unpaired("He turned out the offer.", quote) == {"turned out"}
+
+
+def test_a_person_said_it_only_where_the_article_reports_their_words():
+    c = passage(
+        "n1", "Plan for Ukraine\n\nThe first talks on the plan are set for next week. NATO "
+        "acquisition officials held a meeting this month to discuss ways to help Ukraine's "
+        "defence industry. But the new effort will focus on its industrial base. Later "
+        "comes the funding. \u201cWe'll be looking at ways to rebuild Ukraine's defence "
+        "industry,\u201d the NATO official said.")
+    question = "What did the NATO official say?"
+    wrong = "The NATO official said they discussed ways to help Ukraine's defence industry."
+    assert verifier().support(wrong, c, question).score == 0.0
+    # Without the attribution the same words hold: the meeting did discuss them.
+    assert verifier().support("NATO officials discussed ways to help Ukraine's defence "
+                              "industry.", c, question).score >= SUPPORT_THRESHOLD
+    right = "The NATO official said they would look at ways to rebuild Ukraine's defence industry."
+    assert verifier().support(right, c, question).score >= SUPPORT_THRESHOLD
+    # Who said it may stand a sentence after the words.
+    c = passage("n2", "Cup run ends\n\nRovers were beaten 2-0 at home. The young side "
+                "played with courage and will learn from it. Manager Dan Smith told "
+                "reporters so afterwards.")
+    claim = "Dan Smith said the young side played with courage."
+    assert verifier().support(claim, c, "What did Dan Smith say?").score >= SUPPORT_THRESHOLD
+
+
+def test_words_are_reported_by_a_verb_quotation_marks_or_a_sentence_away():
+    claim = "Smith said the team played well."
+    assert unreported(claim, "The team played well.")
+    assert not unreported(claim, "The team played well, Smith warned.")  # another verb
+    assert not unreported(claim, "the team played well said smith")  # lower case, no marks
+    assert not unreported(claim, "\u201cThe team played well.\u201d")
+    assert not unreported("The team played well.", "The team played well.")  # no attribution
+    # The articles' own words are not a person's.
+    assert not unreported("The article says the team played well.", "The team played well.")
 
 
 def test_the_other_half_of_an_event_does_not_support_an_answer_about_this_one():

@@ -14,6 +14,7 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
+from qa.abbreviations import spell_out
 from qa.cite import ABSTAIN_TEXT, Claim, citation_problems, render
 from qa.compose import rerank
 from qa.condense import Standalone, Turn, condense
@@ -75,14 +76,17 @@ class Pipeline:
         return resolved
 
     def mended(self, request):
-        """The request with what the user typed read as the articles write it: slips of the
-        keyboard mended to the articles' words ("Staton Road" to "Station Road"), and words
-        typed in lower case given the articles' capitals, so the rules that find names by
-        their capitals read them. The question, and the last question before it (the only
-        earlier one the rules read)."""
+        """The request with what the user typed read as the articles write it: an
+        abbreviation they never use spelled out as they name it ("UDCG" to "Ukraine Defense
+        Contact Group"), slips of the keyboard mended to the articles' words ("Staton Road"
+        to "Station Road"), and words typed in lower case given the articles' capitals, so
+        the rules that find names by their capitals read them. The question, and the last
+        question before it (the only earlier one the rules read)."""
         docs = self.parts.docs
 
         def mend(text: str) -> str:
+            if on("abbreviations"):
+                text = spell_out(text, docs)
             if on("respell"):
                 text = respell(text, docs)
             return truecase(text, docs) if on("truecase") else text
@@ -288,7 +292,7 @@ class Pipeline:
             if key in reading.details:
                 response[key] = reading.details[key]
         # What was searched for, when it is not what was typed (capitals aside): a follow-up
-        # resolved, parts split, or a slip mended.
+        # resolved, parts split, an abbreviation spelled out or a slip mended.
         typed = question.typed or question.question
         if len(question.parts) > 1 or question.standalone.lower() != typed.lower():
             response["standalone_question"] = question.standalone

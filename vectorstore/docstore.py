@@ -369,12 +369,23 @@ class DocStore:
 
     def texts_with(self, term: str, limit: int) -> list[str]:
         """Up to ``limit`` passage texts whose keyword terms include ``term`` (no order)."""
+        return self._texts(_phrase(term), limit)
+
+    def texts_with_initials(self, letters: str, limit: int) -> list[str]:
+        """Up to ``limit`` passage texts with keyword terms in a row that start with
+        ``letters`` ("udcg": "ukrain defens contact group"), which may spell a name out."""
+        if not letters.isalpha():
+            return []
+        # One FTS5 phrase of prefix tokens: "u"* + "d"* + "c"* + "g"* (~10 ms, haystack).
+        return self._texts(" + ".join(f'"{letter}"*' for letter in letters.lower()), limit)
+
+    def _texts(self, match: str, limit: int) -> list[str]:
         rows = self.db.execute(
             'SELECT substr(a.text, c.start + 1, c."end" - c.start) FROM chunk_terms '
             "JOIN chunks c ON c.rowid = chunk_terms.rowid "
             "JOIN articles a ON a.article_id = c.article_id "
             "WHERE chunk_terms MATCH ? LIMIT ?",
-            (_phrase(term), limit),
+            (match, limit),
         )
         return [row[0] for row in rows]
 

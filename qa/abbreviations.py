@@ -1,12 +1,12 @@
 """Spell out an abbreviation the articles never use, as they write the name it stands for.
 
 "When does the UDCG meet?" asks about the "Ukraine Defense Contact Group", which the
-article names in full and never abbreviates. The keyword index and the embedder do not
-know "UDCG", and the rules that abstain on names no article gives see a stranger, so the
-question is abstained on though its answer is there. A word in capitals that no indexed
-passage holds becomes the name the articles write with those initials ("Ukraine Defense
-Contact Group"), when they write one; otherwise it is left as typed (it may name someone
-the articles do not cover, and the abstention rules must still see it). The response's
+article names in full and never abbreviates. The keyword index does not hold "UDCG", and
+the rules that abstain on names no article gives see a stranger, so the question is
+abstained on though its answer is there. A word in capitals that no indexed passage holds
+becomes the name the articles write with those initials ("Ukraine Defense Contact
+Group"), when they write one; otherwise it is left as typed (it may name someone the
+articles do not cover, and the abstention rules must still see it). The response's
 ``standalone_question`` shows the reading.
 """
 
@@ -34,7 +34,9 @@ def spell_out(text: str, docs) -> str:
     found = list(dict.fromkeys(_ABBREVIATION.findall(text)))
     if not found or len(found) > MAX_ABBREVIATIONS:
         return text
-    keyed = {a: t[0] for a in found if len(t := terms(a)) == 1}  # "US" is a stopword
+    keyed = {a: t[0] for a in found if len(t := terms(a)) == 1}  # "ALL" is a stopword
+    if not keyed:
+        return text  # no lookup, not even the passage count the frequencies come with
     frequency, _ = docs.document_frequencies(list(keyed.values()))
     names = {}
     for abbreviation, term in keyed.items():

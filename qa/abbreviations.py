@@ -6,8 +6,9 @@ the rules that abstain on names no article gives see a stranger, so the question
 abstained on though its answer is there. A word in capitals that no indexed passage holds
 becomes the name the articles write with those initials ("Ukraine Defense Contact
 Group"), when they write one; otherwise it is left as typed (it may name someone the
-articles do not cover, and the abstention rules must still see it). The response's
-``standalone_question`` shows the reading.
+articles do not cover, and the abstention rules must still see it). People type into chat
+boxes in lower case, so "cnb" is read as "CNB" when it is no English word and no likely
+slip of one ("usm", "teh"). The response's ``standalone_question`` shows the reading.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from vectorstore.terms import terms
+from qa.spelling import edits, english
+from vectorstore.terms import STOPWORDS, terms
 
 SAMPLE = 40  # passages read per abbreviation
 # Abbreviations spelled out per question: a question of many capitalised words is
@@ -24,6 +26,8 @@ MAX_ABBREVIATIONS = 2
 # "UDCG", "CNB's", "NGOs": three to six capitals, standing alone. (Two are too easily
 # other initials: "3 PM" is no "Prime Minister", "OK" no "Oval Kennington".)
 _ABBREVIATION = re.compile(r"(?<![\w'’-])([A-Z]{3,6})(?=(?:s|['’]s)?(?![\w'’-]))")
+# "cnb", "cnb's" typed in lower case ("cnbs" is left alone: the plural is too like a word).
+_LOWER = re.compile(r"(?<![\w'’-])([a-z]{3,6})(?=(?:['’]s)?(?![\w'’-]))")
 # Words a name's initials skip ("Bank of England", "Food and Drug Administration").
 _SKIPPED = r"(?:of|and|for|the|on|in|to|de|des|du|la|le|der|&)"
 
@@ -31,23 +35,41 @@ _SKIPPED = r"(?:of|and|for|the|on|in|to|de|des|du|la|le|der|&)"
 def spell_out(text: str, docs) -> str:
     """``text`` with each abbreviation no passage holds replaced by the name the articles
     write with its initials."""
-    found = list(dict.fromkeys(_ABBREVIATION.findall(text)))
-    if not found or len(found) > MAX_ABBREVIATIONS:
+    capitals = list(dict.fromkeys(_ABBREVIATION.findall(text)))
+    if len(capitals) > MAX_ABBREVIATIONS:
         return text
-    keyed = {a: t[0] for a in found if len(t := terms(a)) == 1}  # "ALL" is a stopword
+    lower = [w for w in dict.fromkeys(_LOWER.findall(text)) if _may_be_initials(w)]
+    keyed = {a: t[0] for a in capitals + lower if len(t := terms(a)) == 1}  # "ALL": a stopword
     if not keyed:
         return text  # no lookup, not even the passage count the frequencies come with
     frequency, _ = docs.document_frequencies(list(keyed.values()))
+    unknown = [a for a, term in keyed.items() if not frequency.get(term)]
+    if len(unknown) > MAX_ABBREVIATIONS:
+        return text  # names no article gives, or another language: nothing to spell
     names = {}
-    for abbreviation, term in keyed.items():
-        if not frequency.get(term):
-            name = name_for(abbreviation, docs.texts_with_initials(abbreviation.lower(),
-                                                                   SAMPLE))
-            if name:
-                names[abbreviation] = name
+    for abbreviation in unknown:
+        name = name_for(abbreviation.upper(), docs.texts_with_initials(abbreviation, SAMPLE))
+        if name:
+            names[abbreviation] = name
     if not names:
         return text
-    return _ABBREVIATION.sub(lambda m: names.get(m.group(1), m.group(1)), text)
+    found = "|".join(map(re.escape, names))
+    return re.sub(rf"(?<![\w'’-])({found})(?=(?:s|['’]s)?(?![\w'’-]))",
+                  lambda m: names[m.group(1)], text)
+
+
+def _may_be_initials(word: str) -> bool:
+    """Tell whether a word typed in lower case may be an abbreviation: no English word, no
+    English word with two letters swapped or a vowel dropped ("usm", "jmp"), and no
+    function word with one slip ("teh", "fom")."""
+    if word in english():
+        return False
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    voweled = {word[:i] + v + word[i:] for i in range(len(word) + 1) for v in "aeiou"}
+    # With a vowel it is a word ("sum"), not one of the vocabulary's initials ("cbn").
+    if any(w in english() and set(w) & set("aeiouy") for w in swapped | voweled):
+        return False
+    return not any(len(w) > 2 and w in STOPWORDS for w in edits(word))
 
 
 def name_for(abbreviation: str, texts: list[str]) -> str | None:

@@ -85,11 +85,12 @@ class Pipeline:
         docs = self.parts.docs
 
         def mend(text: str) -> str:
+            typed = text
             if on("abbreviations"):
                 text = spell_out(text, docs)
             if on("respell"):
                 text = respell(text, docs)
-            return truecase(text, docs) if on("truecase") else text
+            return truecase(text, docs, typed) if on("truecase") else text
 
         history = list(request.history)
         last = next((i for i in reversed(range(len(history))) if history[i].role == "user"),

@@ -57,10 +57,11 @@ def usual_form(word: str, docs) -> str:
     return form
 
 
-def truecase(text: str, docs) -> str:
+def truecase(text: str, docs, typed: str | None = None) -> str:
     """``text`` with the capitals the articles give its words, when it was typed without
-    any (its sentences' first letters aside); otherwise ``text`` unchanged."""
-    if not typed_lower(text):
+    any (its sentences' first letters aside); otherwise ``text`` unchanged. ``typed``: the
+    text as typed, when it was mended since (a name spelled out brings its own capitals)."""
+    if not typed_lower(text if typed is None else typed):
         return text
     forms: dict[str, str] = {}  # each word looked up once, however often it is typed
 

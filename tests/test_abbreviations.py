@@ -44,3 +44,38 @@ def test_ask_reads_the_abbreviation_as_the_name_and_says_so(client):
     assert body["standalone_question"] == "Where did the Ukraine Defense Contact Group meet?"
     assert not body["abstained"]
     assert any("Ukraine Defense Contact Group" in c["quote"] for c in body["citations"])
+
+
+def test_an_abbreviation_typed_in_lower_case_is_spelled_out_too(docs):
+    assert spell_out("where did the udcg meet?", docs) == (
+        "where did the Ukraine Defense Contact Group meet?")
+    assert spell_out("where did the udcg’s members meet?", docs) == (
+        "where did the Ukraine Defense Contact Group’s members meet?")
+
+
+class _Initials:
+    """A keyword index that holds none of the question's words and, for any initials,
+    a passage naming "The Eastern Harbour" and the "Federal Economic Department"."""
+
+    def document_frequencies(self, terms):
+        return {}, 100
+
+    def texts_with_initials(self, letters, limit):
+        return ["The Eastern Harbour is run by the Federal Economic Department."]
+
+
+def test_a_word_or_a_slip_typed_in_lower_case_is_no_abbreviation():
+    index = _Initials()
+    assert spell_out("who runs the FED?", index) == (
+        "who runs the Federal Economic Department?")
+    # "fed" is an English word, "teh" the slip of one: neither is read as initials.
+    assert spell_out("who runs the fed?", index) == "who runs the fed?"
+    assert spell_out("where is teh port?", index) == "where is teh port?"
+    assert spell_out("where is TEH port?", index) == "where is The Eastern Harbour port?"
+
+
+def test_a_question_typed_in_lower_case_keeps_its_capitals_after_a_spelling_out(client):
+    body = client.post("/ask", json={"question": "did zelensky attend the udcg meeting?"}
+                       ).get_json()
+    assert body["standalone_question"] == (
+        "did Zelensky attend the Ukraine Defense Contact Group meeting?")

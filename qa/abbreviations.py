@@ -28,6 +28,13 @@ MAX_ABBREVIATIONS = 2
 _ABBREVIATION = re.compile(r"(?<![\w'’-])([A-Z]{3,6})(?=(?:s|['’]s)?(?![\w'’-]))")
 # "cnb", "cnb's" typed in lower case ("cnbs" is left alone: the plural is too like a word).
 _LOWER = re.compile(r"(?<![\w'’-])([a-z]{3,6})(?=(?:['’]s)?(?![\w'’-]))")
+# Roles news writes out and readers abbreviate: "Veltrona's CEO" is its "Chief Executive",
+# "the council's CEO" its "chief executive". Their initials alone would not find them, as
+# "Officer" is often dropped and a role is written in lower case as often as not.
+ROLES = {"ceo": "chief executive", "cfo": "chief financial officer",
+         "coo": "chief operating officer", "cto": "chief technology officer"}
+_ROLE = re.compile(r"(?<![\w'’-])(" + "|".join(ROLES) + r")(?=(?:s|['’]s)?(?![\w'’-]))",
+                   re.IGNORECASE)
 # Words a name's initials skip ("Bank of England", "Food and Drug Administration").
 _SKIPPED = r"(?:of|and|for|the|on|in|to|de|des|du|la|le|der|&)"
 
@@ -39,7 +46,9 @@ def spell_out(text: str, docs) -> str:
     if len(capitals) > MAX_ABBREVIATIONS:
         return text
     lower = [w for w in dict.fromkeys(_LOWER.findall(text)) if _may_be_initials(w)]
-    keyed = {a: t[0] for a in capitals + lower if len(t := terms(a)) == 1}  # "ALL": a stopword
+    roles = [w for w in dict.fromkeys(_ROLE.findall(text)) if w not in capitals]
+    # "ALL" is a stopword, no term.
+    keyed = {a: t[0] for a in capitals + lower + roles if len(t := terms(a)) == 1}
     if not keyed:
         return text  # no lookup, not even the passage count the frequencies come with
     frequency, _ = docs.document_frequencies(list(keyed.values()))
@@ -48,7 +57,11 @@ def spell_out(text: str, docs) -> str:
         return text  # names no article gives, or another language: nothing to spell
     names = {}
     for abbreviation in unknown:
-        name = name_for(abbreviation.upper(), docs.texts_with_initials(abbreviation, SAMPLE))
+        if role := ROLES.get(abbreviation.lower()):
+            name = phrase_as_written(role, docs.texts_with_run(terms(role), SAMPLE))
+        else:
+            name = name_for(abbreviation.upper(), docs.texts_with_initials(abbreviation,
+                                                                           SAMPLE))
         if name:
             names[abbreviation] = name
     if not names:
@@ -56,6 +69,11 @@ def spell_out(text: str, docs) -> str:
     found = "|".join(map(re.escape, names))
     return re.sub(rf"(?<![\w'’-])({found})(?=(?:s|['’]s)?(?![\w'’-]))",
                   lambda m: names[m.group(1)], text)
+
+
+def phrase_as_written(words: str, texts: list[str]) -> str | None:
+    """How ``texts`` most often write ``words`` ("Chief Executive"), or None."""
+    return _most_written(r"\s+".join(map(re.escape, words.split())), texts, re.IGNORECASE)
 
 
 def _may_be_initials(word: str) -> bool:
@@ -76,9 +94,13 @@ def name_for(abbreviation: str, texts: list[str]) -> str | None:
     """The name ``texts`` most often write with the initials ``abbreviation``, each of its
     words capitalised, or None."""
     gap = rf"(?:\s+{_SKIPPED}){{0,2}}\s+"
-    pattern = re.compile(r"(?<![\w'’-])" + gap.join(rf"{letter}[^\W\d_]*"
-                                                    for letter in abbreviation)
-                         + r"(?![\w'’-])")
-    names = Counter(" ".join(m.group().split()) for text in texts
+    return _most_written(gap.join(rf"{letter}[^\W\d_]*" for letter in abbreviation), texts)
+
+
+def _most_written(words: str, texts: list[str], flags: int = 0) -> str | None:
+    """The most frequent match of the pattern ``words`` as a whole in ``texts``, its runs
+    of whitespace made one space, or None."""
+    pattern = re.compile(rf"(?<![\w'’-]){words}(?![\w'’-])", flags)
+    found = Counter(" ".join(m.group().split()) for text in texts
                     for m in pattern.finditer(text))
-    return names.most_common(1)[0][0] if names else None
+    return found.most_common(1)[0][0] if found else None

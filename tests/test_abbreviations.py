@@ -79,3 +79,36 @@ def test_a_question_typed_in_lower_case_keeps_its_capitals_after_a_spelling_out(
                        ).get_json()
     assert body["standalone_question"] == (
         "did Zelensky attend the Ukraine Defense Contact Group meeting?")
+
+
+class _Roles:
+    """A keyword index whose passages write a role out, and hold the terms ``held``."""
+
+    def __init__(self, texts, held=()):
+        self.texts, self.held = texts, set(held)
+
+    def document_frequencies(self, terms):
+        return {t: 3 for t in terms if t in self.held}, 100
+
+    def texts_with_run(self, run, limit):
+        return self.texts
+
+    def texts_with_initials(self, letters, limit):
+        return []
+
+
+def test_a_role_is_read_as_the_articles_write_it_out():
+    index = _Roles(["the club's chief executive  jez moxey said", "its chief executive quit"])
+    assert spell_out("Who is the club's CEO?", index) == "Who is the club's chief executive?"
+    assert spell_out("who is the club's ceo?", index) == "who is the club's chief executive?"
+    assert spell_out("Which CEOs quit?", index) == "Which chief executives quit?"
+    # Written out as a title, it keeps the articles' capitals.
+    titled = _Roles(["Chief Financial Officer Matthias Oberle said"])
+    assert spell_out("What did the CFO say?", titled) == (
+        "What did the Chief Financial Officer say?")
+
+
+def test_a_role_the_articles_abbreviate_or_never_name_stays_as_typed():
+    assert spell_out("Who is the CEO?", _Roles(["the CEO said"], held={"ceo"})) == (
+        "Who is the CEO?")
+    assert spell_out("Who is the CEO?", _Roles([])) == "Who is the CEO?"

@@ -371,6 +371,10 @@ class DocStore:
         """Up to ``limit`` passage texts whose keyword terms include ``term`` (no order)."""
         return self._texts(_phrase(term), limit)
 
+    def texts_with_run(self, run: list[str], limit: int) -> list[str]:
+        """Up to ``limit`` passage texts with the keyword terms ``run`` in a row."""
+        return self._texts(" + ".join(_phrase(term) for term in run), limit) if run else []
+
     def texts_with_initials(self, letters: str, limit: int) -> list[str]:
         """Up to ``limit`` passage texts with keyword terms in a row that start with
         ``letters`` ("udcg": "ukrain defens contact group"), which may spell a name out."""

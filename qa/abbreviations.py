@@ -23,32 +23,34 @@ SAMPLE = 40  # passages read per abbreviation
 # Abbreviations spelled out per question: a question of many capitalised words is
 # shouted, not abbreviated, and must stay cheap.
 MAX_ABBREVIATIONS = 2
+# A word standing alone, and one that may be followed by a plural's or a possessive's "s".
+_START, _END = r"(?<![\w'’-])", r"(?![\w'’-])"
+_PLURAL_END = rf"(?=(?:s|['’]s)?{_END})"
 # "UDCG", "CNB's", "NGOs": three to six capitals, standing alone. (Two are too easily
 # other initials: "3 PM" is no "Prime Minister", "OK" no "Oval Kennington".)
-_ABBREVIATION = re.compile(r"(?<![\w'’-])([A-Z]{3,6})(?=(?:s|['’]s)?(?![\w'’-]))")
+_ABBREVIATION = re.compile(rf"{_START}([A-Z]{{3,6}}){_PLURAL_END}")
 # "cnb", "cnb's" typed in lower case ("cnbs" is left alone: the plural is too like a word).
-_LOWER = re.compile(r"(?<![\w'’-])([a-z]{3,6})(?=(?:['’]s)?(?![\w'’-]))")
+_LOWER = re.compile(rf"{_START}([a-z]{{3,6}})(?=(?:['’]s)?{_END})")
 # Roles news writes out and readers abbreviate: "Veltrona's CEO" is its "Chief Executive",
 # "the council's CEO" its "chief executive". Their initials alone would not find them, as
 # "Officer" is often dropped and a role is written in lower case as often as not.
 ROLES = {"ceo": "chief executive", "cfo": "chief financial officer",
          "coo": "chief operating officer", "cto": "chief technology officer"}
-_ROLE = re.compile(r"(?<![\w'’-])(" + "|".join(ROLES) + r")(?=(?:s|['’]s)?(?![\w'’-]))",
-                   re.IGNORECASE)
+_ROLE = re.compile(rf"{_START}({'|'.join(ROLES)}){_PLURAL_END}", re.IGNORECASE)
 # Words a name's initials skip ("Bank of England", "Food and Drug Administration").
 _SKIPPED = r"(?:of|and|for|the|on|in|to|de|des|du|la|le|der|&)"
 
 
 def spell_out(text: str, docs) -> str:
     """``text`` with each abbreviation no passage holds replaced by the name the articles
-    write with its initials."""
+    write with its initials, or by the role they write out ("CEO": "chief executive")."""
     capitals = list(dict.fromkeys(_ABBREVIATION.findall(text)))
     if len(capitals) > MAX_ABBREVIATIONS:
         return text
     lower = [w for w in dict.fromkeys(_LOWER.findall(text)) if _may_be_initials(w)]
-    roles = [w for w in dict.fromkeys(_ROLE.findall(text)) if w not in capitals]
-    # "ALL" is a stopword, no term.
-    keyed = {a: t[0] for a in capitals + lower + roles if len(t := terms(a)) == 1}
+    # Keyed by the word as typed ("CEO" found twice is one); "ALL" is a stopword, no term.
+    keyed = {a: t[0] for a in capitals + lower + _ROLE.findall(text)
+             if len(t := terms(a)) == 1}
     if not keyed:
         return text  # no lookup, not even the passage count the frequencies come with
     frequency, _ = docs.document_frequencies(list(keyed.values()))
@@ -67,8 +69,7 @@ def spell_out(text: str, docs) -> str:
     if not names:
         return text
     found = "|".join(map(re.escape, names))
-    return re.sub(rf"(?<![\w'’-])({found})(?=(?:s|['’]s)?(?![\w'’-]))",
-                  lambda m: names[m.group(1)], text)
+    return re.sub(rf"{_START}({found}){_PLURAL_END}", lambda m: names[m.group(1)], text)
 
 
 def phrase_as_written(words: str, texts: list[str]) -> str | None:
@@ -97,10 +98,10 @@ def name_for(abbreviation: str, texts: list[str]) -> str | None:
     return _most_written(gap.join(rf"{letter}[^\W\d_]*" for letter in abbreviation), texts)
 
 
-def _most_written(words: str, texts: list[str], flags: int = 0) -> str | None:
-    """The most frequent match of the pattern ``words`` as a whole in ``texts``, its runs
-    of whitespace made one space, or None."""
-    pattern = re.compile(rf"(?<![\w'’-]){words}(?![\w'’-])", flags)
+def _most_written(body: str, texts: list[str], flags: int = 0) -> str | None:
+    """The most frequent match of the pattern ``body``, standing alone, in ``texts``, its
+    runs of whitespace made one space, or None."""
+    pattern = re.compile(rf"{_START}{body}{_END}", flags)
     found = Counter(" ".join(m.group().split()) for text in texts
                     for m in pattern.finditer(text))
     return found.most_common(1)[0][0] if found else None

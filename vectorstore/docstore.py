@@ -368,8 +368,8 @@ class DocStore:
         return [(cid, float(score)) for cid, score in rows]
 
     def texts_with(self, term: str, limit: int) -> list[str]:
-        """Up to ``limit`` passage texts whose keyword terms include ``term`` (no order)."""
-        return self._texts(_phrase(term), limit)
+        """Up to ``limit`` passage texts whose keyword terms include ``term``."""
+        return self.texts_with_run([term], limit)
 
     def texts_with_run(self, run: list[str], limit: int) -> list[str]:
         """Up to ``limit`` passage texts with the keyword terms ``run`` in a row."""

@@ -1,6 +1,9 @@
+import sys
+import unicodedata
 from pathlib import Path
 
 from vectorstore.article import Article
+from vectorstore.formats.record import _INVISIBLE
 from vectorstore.load import MAX_ARTICLE_BYTES, clean_text, iter_sources, load_paths, title_of
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
@@ -34,6 +37,14 @@ def test_seed_titles_follow_the_contract():
 
 def test_clean_text_drops_invisible_and_control_characters():
     assert clean_text("a\u200bb\x00c\r\nd\ufeff") == "abc\nd"
+
+
+def test_clean_text_drops_exactly_unicodes_control_characters_and_surrogates():
+    every = "".join(map(chr, range(sys.maxunicode + 1))).replace("\r", "")
+    visible = clean_text(every)
+    assert visible == "".join(ch for ch in every.translate(_INVISIBLE) if ch in "\n\t"
+                              or unicodedata.category(ch) not in ("Cc", "Cs"))
+    assert "\n" in visible and "\t" in visible and "\u200b" not in visible
 
 
 def test_bad_files_are_rejected_with_a_reason(tmp_path: Path):

@@ -111,6 +111,12 @@ def test_folding_reads_text_as_a_model_does():
     assert fold("Ｉｇ\u00adn\u043er\u0435 \U0001d41a\U0001d425\U0001d425") == "ignore all"
 
 
+def test_ascii_text_folds_as_the_full_path_folds_it():
+    every_ascii = "".join(map(chr, range(128)))
+    # One letter past ASCII sends the same text down the full path.
+    assert fold(every_ascii) + "e" == fold(every_ascii + "\u00e9") != every_ascii + "e"
+
+
 @pytest.mark.skipif(not BBC_CSV.exists(), reason="the shared BBC corpus is not here")
 def test_no_bbc_article_is_quarantined():
     with BBC_CSV.open(newline="", encoding="utf-8") as f:

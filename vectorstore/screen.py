@@ -51,9 +51,12 @@ _CONFUSABLES = str.maketrans(
     "abezhikmnoptyxabeikvoptux"
     "abcdefghijklmnoprstuvwyzi",
 )
+_TAG_CHARACTER = re.compile("[\U000e0020-\U000e007e]")
+_CONFUSABLE = re.compile(f"[{re.escape(''.join(map(chr, _CONFUSABLES)))}]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEETSPEAK = re.compile(r"\b\w*?(?:[a-z][013457]|[013457][a-z])\w*|[@$](?=[a-z])")
+_LEET_PAIR = re.compile(r"[a-z][013457]|[013457][a-z]|[@$][a-z]")  # what each match holds
 _HTML_TAG = re.compile(r"<[^<>\n]{1,200}>")
 
 # Chat-template tokens, matched on the folded text (fullwidth bars fold to "|").
@@ -125,8 +128,14 @@ _ANYWHERE = re.compile(
 def fold(text: str) -> str:
     """Lower-case ``text`` as it reads: NFKC, no format characters, look-alikes and
     accented letters folded to plain Latin."""
-    text = unicodedata.normalize("NFKC", text.translate(_TAGS_TO_ASCII))
-    text = _FORMAT.sub("", text).translate(_CONFUSABLES)
+    if text.isascii():  # none of it touches ASCII but the case; most news is ASCII
+        return text.lower()
+    # A translation table is a lookup per character: looked for first, it is rarely needed.
+    if _TAG_CHARACTER.search(text):
+        text = text.translate(_TAGS_TO_ASCII)
+    text = _FORMAT.sub("", unicodedata.normalize("NFKC", text))
+    if _CONFUSABLE.search(text):
+        text = text.translate(_CONFUSABLES)
     return _COMBINING.sub("", unicodedata.normalize("NFD", text)).lower()
 
 
@@ -136,7 +145,8 @@ def flatten(folded: str) -> str:
     text = _HTML_TAG.sub(" ", folded)
     text = re.sub(r"[*_~`^]+", "", text)
     text = re.sub(r"(?<=[a-z])(?:-\s*\n\s*|[.'’-])(?=[a-z])", "", text)
-    text = _LEETSPEAK.sub(lambda m: m[0].translate(_LEET), text)
+    if _LEET_PAIR.search(text):  # most articles have none, and the word scan is costly
+        text = _LEETSPEAK.sub(lambda m: m[0].translate(_LEET), text)
     text = re.sub(r"\b(?:[a-z][ .-]){3,}[a-z]\b", lambda m: re.sub(r"[ .-]", "", m[0]), text)
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 

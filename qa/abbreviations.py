@@ -99,9 +99,10 @@ def name_for(abbreviation: str, texts: list[str]) -> str | None:
 
 
 def _most_written(body: str, texts: list[str], flags: int = 0) -> str | None:
-    """The most frequent match of the pattern ``body``, standing alone, in ``texts``, its
-    runs of whitespace made one space, or None."""
-    pattern = re.compile(rf"{_START}{body}{_END}", flags)
+    """The most frequent match of the pattern ``body``, standing alone but for a plural's
+    or possessive's "s" ("the European Space Agency's probe"), in ``texts``, its runs of
+    whitespace made one space, or None."""
+    pattern = re.compile(rf"{_START}{body}{_PLURAL_END}", flags)
     found = Counter(" ".join(m.group().split()) for text in texts
                     for m in pattern.finditer(text))
     return found.most_common(1)[0][0] if found else None

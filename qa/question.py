@@ -173,6 +173,8 @@ def supplies(kind: str | None, sentence: str, question: str = "", known: str = "
 
 # Nouns any count may stand for: "12 civilians" answers how many people died.
 _ANY_COUNTED = frozenset(stem(w) for w in ("people", "persons", "times"))
+# Nouns that count whatever is sold or made: "120,000 units" answers how many laptops.
+_ANY_GOODS = frozenset(stem(w) for w in ("units", "copies"))
 
 
 def _counted(question: str) -> set[str]:
@@ -204,7 +206,7 @@ def counts_other(question: str, answer: str) -> bool:
     found = False
     for _, after in _counts(MARKER.sub(" ", answer.lower())):
         if not after or after[0] in STOPWORDS or after[0][0].isdigit() or (
-                stem(after[0]) in counted):
+                stem(after[0]) in counted | _ANY_GOODS):
             return False
         found = True
     return found

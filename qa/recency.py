@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 # Words that ask for the newest state of something. Plain English time words, not a list
 # fitted to any fixture; an undated corpus is unaffected whatever they match.
@@ -73,3 +74,92 @@ def day_of(published: str | None) -> str | None:
     """``published`` as a day in words ("4 March 2024"): how an answer would say it."""
     t = when(published)
     return f"{t.day} {t:%B %Y}" if t else None
+
+
+# -- calendar dates an answer states ------------------------------------------------------
+# A small model turns "on Tuesday" into a date, and the parts of a wrong one are all there
+# to be found: "14 November 2026" passed on "on Tuesday, 14 months after leaving Earth" in
+# an article of 11 November. A day of a month must be what the quote says.
+
+_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DAY = r"([12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_DAY_MONTH = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}\b", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+{_DAY}\b", re.IGNORECASE)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_OFFSETS = {"today": 0, "tonight": 0, "this morning": 0, "this afternoon": 0,
+            "this evening": 0, "yesterday": -1, "last night": -1, "tomorrow": 1}
+_RELATIVE = re.compile(rf"\b({'|'.join([*_OFFSETS, *_WEEKDAYS])})\b", re.IGNORECASE)
+
+
+# Other times a text may name ("in March", "last week", "in 2019"): then it is not telling
+# of its article's own day. "May" and "March" alone are more often a verb.
+_TIME_SAID = re.compile(r"\b(?:january|february|april|june|july|august|september|october|"
+                        r"november|december|(?:last|next) (?:week|month|year)|(?:1[89]|20)\d\d)\b",
+                        re.IGNORECASE)
+
+
+def days_stated(text: str) -> set[tuple[int, int]]:
+    """The (day, month) pairs ``text`` writes out: "14 November", "Nov. 14th", "5 of May"."""
+    return {pair for _, pair in _dates(text)}
+
+
+def _dates(text: str) -> Iterator[tuple[str, tuple[int, int]]]:
+    for m in _DAY_MONTH.finditer(text):
+        yield m[0], (int(m[1]), _month(m[2]))
+    for m in _MONTH_DAY.finditer(text):
+        yield m[0], (int(m[2]), _month(m[1]))
+
+
+def _month(name: str) -> int:
+    return next(i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                         "aug", "sep", "oct", "nov", "dec"), 1)
+                if name.lower().startswith(m))
+
+
+def days_meant(text: str, published: str | None) -> set[tuple[int, int]] | None:
+    """The (day, month) pairs ``text`` says or points to from its article's day ("on
+    Tuesday": the Tuesday before or after it; "yesterday"); None when it says no day at
+    all, so it may be telling what happened on the day it was published."""
+    stated = days_stated(text)
+    relative = [m[1].lower() for m in _RELATIVE.finditer(text)]
+    if not stated and not relative and not _TIME_SAID.search(text):
+        return None
+    day = when(published)
+    if day is None:
+        return stated
+    for word in relative:
+        if word in _OFFSETS:
+            stated.add(_pair(day + dt.timedelta(days=_OFFSETS[word])))
+        else:
+            back = (day.weekday() - _WEEKDAYS.index(word)) % 7
+            stated |= {_pair(day - dt.timedelta(days=back)),
+                       _pair(day + dt.timedelta(days=(7 - back) % 7 or 7))}
+    return stated
+
+
+def _pair(day: dt.datetime) -> tuple[int, int]:
+    return day.day, day.month
+
+
+def misdated(claim: str, text: str, published: str | None, given: str = "") -> bool:
+    """Tell whether ``claim`` gives a day of a month that ``text`` neither writes nor points
+    to from its article's day (the day itself when ``text`` names no day). The question's
+    own dates (``given``) may be repeated."""
+    said = days_stated(claim) - days_stated(given)
+    return bool(said) and not said <= _meant(text, published)
+
+
+def days_pointed(claim: str, text: str, published: str | None) -> str:
+    """The dates of ``claim`` that ``text`` points to without writing them ("10 November"
+    for "on Tuesday" in an article of Wednesday 11 November): an answer may say them."""
+    meant = _meant(text, published)
+    return " ".join(written for written, pair in _dates(claim) if pair in meant)
+
+
+def _meant(text: str, published: str | None) -> set[tuple[int, int]]:
+    meant = days_meant(text, published)
+    if meant is None:
+        day = when(published)
+        return {_pair(day)} if day else set()
+    return meant

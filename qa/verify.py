@@ -19,6 +19,7 @@ import numpy as np
 from qa.cite import Claim, Evidence
 from qa.compose import SentenceVectors
 from qa.question import entities
+from qa.recency import days_pointed, misdated
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import STOPWORDS, stem, terms, words
 
@@ -133,8 +134,11 @@ class Verifier:
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
         text_terms = set(terms(_whole_numbers(chunk.text)))
+        published = getattr(chunk, "published", None)
         asked = set(terms(_whole_numbers(given))) | {
             t for t in terms(_whole_numbers(shown)) if not (t[0].isdigit() and t in text_terms)}
+        # "10 November" for "on Tuesday" in an article of Wednesday 11 November is said.
+        asked |= set(terms(days_pointed(sentence, chunk.text, published)))
         own = set(terms(_whole_numbers(sentence))) - asked
         chunk_terms = text_terms | set(terms(chunk.title))
         lexical = len(own & chunk_terms) / len(own) if own else 0.0
@@ -147,11 +151,12 @@ class Verifier:
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
+        around = _around(chunk, spans, start, end)
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
-                unreported(sentence, _around(chunk, spans, start, end))):
+                unreported(sentence, around)) or misdated(sentence, chunk.text, published, given):
             # "sent off" quoting "sent on", the men's race quoting the women's, "the
-            # official said" quoting a meeting he held: every word the answer adds is
-            # there, the fact is not.
+            # official said" quoting a meeting he held, "14 November" quoting "on Tuesday,
+            # 14 months after": every word the answer adds is there, the fact is not.
             score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 

@@ -37,6 +37,9 @@ def test_a_name_is_found_by_its_capitals_skipping_small_words():
     assert name_for("FDA", texts) == "Food and Drug Administration"
     assert name_for("FDA", texts[2:]) is None
     assert name_for("CNB", ["the Czech\nNational  Bank held rates"]) == "Czech National Bank"
+    # A name the articles only write with a possessive is still their name.
+    assert name_for("ESA", ["The European Space Agency's probe entered orbit."]) == (
+        "European Space Agency")
 
 
 def test_ask_reads_the_abbreviation_as_the_name_and_says_so(client):

@@ -100,6 +100,8 @@ def test_names_the_conversation_already_gave_are_not_the_answer():
     ("How many drones can Ukraine produce?", "8 million drones [1].", False),
     ("how many goals has he scored?", "He has scored three goals [1].", False),
     ("how many people died?", "12 civilians [1].", False),  # people: any count of them
+    ("How many laptops has Korvo sold?", "120,000 units [1].", False),  # goods: any kind
+    ("how many albums did she sell?", "41,200 copies [1].", False),
     ("how many titles has she won?", "She won in 2001 [1].", False),  # no count: not this rule
     ("who won?", "70 projects [1].", False),
     # A share before the count: the count's word is read where it stands in the answer.

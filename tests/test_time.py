@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.recency import asks_latest, day_of, mark_newer, newest_first
+from qa.recency import asks_latest, day_of, days_stated, mark_newer, misdated, newest_first
 
 ITEM = ("<item><title>{title}</title><guid>{guid}</guid><link>https://herald.example/{guid}"
         "</link><pubDate>{date}</pubDate><description>{text}</description></item>")
@@ -131,3 +131,34 @@ def test_filters_no_article_matches_say_so(dated_client, filters):
 def test_a_filter_some_article_matches_is_not_called_empty(dated_client):
     data = ask(dated_client, filters={"sources": ["Herald"], "published_before": "2024-03-01"})
     assert not data["answer"].startswith("No article matches")
+
+
+def test_days_are_read_as_written_in_either_order():
+    assert days_stated("On 14 November 2026, Nov. 3rd and May 5, 2006; the 2nd of March") == {
+        (14, 11), (3, 11), (5, 5), (2, 3)}
+    assert days_stated("In November 2026 it may rise 20%") == set()
+
+
+@pytest.mark.parametrize(("claim", "text", "published", "wrong"), [
+    # A weekday is the one before or after the article's day (2026-11-16 is a Monday).
+    ("It peaked on 15 November.", "The river peaked on Sunday afternoon.", "2026-11-16", False),
+    ("It peaked on 16 November.", "The river peaked on Sunday afternoon.", "2026-11-16", True),
+    ("It opens on 20 November.", "It opens on Friday.", "2026-11-16", False),
+    ("They met on 15 November.", "They met yesterday.", "2026-11-16", False),
+    ("They met on 16 November.", "They met today.", "2026-11-16", False),
+    # A text that names no time tells of its own day; one that names another does not.
+    ("It rose on 16 November.", "The river rose 4.1 metres.", "2026-11-16", False),
+    ("It rose on 16 November.", "The river rose 4.1 metres last week.", "2026-11-16", True),
+    ("It rose on 16 November.", "The river rose 4.1 metres.", None, True),
+    # Written out, in either order; the question's own date may be repeated.
+    ("The vote is on 5 May.", "the election on may 5 was close", None, False),
+    ("The vote is on 6 May.", "the election on may 5 was close", None, True),
+    ("It rose in November 2026.", "It rose.", None, False),  # no day: not this rule
+])
+def test_an_answers_day_is_the_one_its_quote_says_or_points_to(claim, text, published, wrong):
+    assert misdated(claim, text, published) is wrong
+
+
+def test_the_questions_own_date_may_be_repeated():
+    assert not misdated("On 3 May the polls open.", "The polls open.", None,
+                        given="What happens on 3 May?")

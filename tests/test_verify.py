@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from qa.compose import SentenceVectors
@@ -23,7 +24,7 @@ from qa.verify import (
     unreported,
 )
 from tests.fakes import FakeEmbedder
-from vectorstore.chunk import chunk_article
+from vectorstore.chunk import Chunk, chunk_article
 from vectorstore.load import article_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,3 +273,27 @@ def test_an_american_spelling_is_supported_by_the_british_one():
                       "13.4-kilometre road tunnel between the two towns.")
     question = "How long is the tunnel?"
     assert verifier().support("It is 13.4 kilometers long.", c, question).score >= SUPPORT_THRESHOLD
+
+
+@dataclasses.dataclass(frozen=True)
+class DatedChunk(Chunk):
+    published: str | None = None
+
+
+def test_a_day_of_a_month_must_be_the_one_the_quote_says_or_points_to():
+    c = passage("h1", "Probe reaches asteroid\n\nThe Hera-2 probe entered orbit around the "
+                "asteroid on Tuesday, 14 months after leaving Earth.")
+    dated = DatedChunk(**{f.name: getattr(c, f.name) for f in dataclasses.fields(c)},
+                       published="2026-11-11")  # a Wednesday
+    question, shown = "On what date did Hera-2 enter orbit?", "11 November 2026"  # its day
+
+    def score(day: str, chunk=dated) -> float:
+        claim = f"It entered orbit around the asteroid on {day}."
+        return verifier().support(claim, chunk, question, shown=shown).score
+
+    # Every part of the wrong date is there: "14" from the months, November from the day.
+    assert score("14 November 2026") == 0.0
+    # The Tuesday before it is what the quote says, though it never writes "10".
+    assert score("10 November 2026") >= SUPPORT_THRESHOLD
+    # Undated, only a day the quote writes out is the quote's.
+    assert score("10 November", chunk=c) == 0.0

@@ -50,8 +50,9 @@ def test_seed_questions_answers_are_in_their_articles():
     _check(_texts(ROOT / "seeds"), seed_sets)
 
 
-def test_genre_questions_answers_are_in_their_articles():
-    _check(_texts(FIXTURES / "genres"), [FIXTURES / "genres.jsonl"])
+@pytest.mark.parametrize("name", ["genres", "genres-b"])
+def test_genre_questions_answers_are_in_their_articles(name):
+    _check(_texts(FIXTURES / name), [FIXTURES / f"{name}.jsonl"])
 
 
 @pytest.mark.skipif(not BBC.exists(), reason="needs ../shared/data/bbc-news-928.csv")

@@ -153,8 +153,8 @@ def misdated(claim: str, text: str, published: str | None, given: str = "") -> b
 def days_pointed(claim: str, text: str, published: str | None) -> str:
     """The dates of ``claim`` that ``text`` points to without writing them ("10 November"
     for "on Tuesday" in an article of Wednesday 11 November): an answer may say them."""
-    meant = _meant(text, published)
-    return " ".join(written for written, pair in _dates(claim) if pair in meant)
+    pointed = _meant(text, published) - days_stated(text)  # a date written out is evidence
+    return " ".join(written for written, pair in _dates(claim) if pair in pointed)
 
 
 def _meant(text: str, published: str | None) -> set[tuple[int, int]]:

@@ -297,3 +297,7 @@ def test_a_day_of_a_month_must_be_the_one_the_quote_says_or_points_to():
     assert score("10 November 2026") >= SUPPORT_THRESHOLD
     # Undated, only a day the quote writes out is the quote's.
     assert score("10 November", chunk=c) == 0.0
+    # A day written out is evidence like any other word ("On 23 February [1].").
+    c = passage("h2", "Talks\n\nFormal coalition talks are due to begin on 23 February.")
+    assert verifier().support("On 23 February.", c, "When do the talks begin?").score >= (
+        SUPPORT_THRESHOLD)

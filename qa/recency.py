@@ -117,34 +117,13 @@ def _month(name: str) -> int:
                 if name.lower().startswith(m))
 
 
-def days_meant(text: str, published: str | None) -> set[tuple[int, int]] | None:
-    """The (day, month) pairs ``text`` says or points to from its article's day ("on
-    Tuesday": the Tuesday before or after it; "yesterday"); None when it says no day at
-    all, so it may be telling what happened on the day it was published."""
-    stated = days_stated(text)
-    relative = [m[1].lower() for m in _RELATIVE.finditer(text)]
-    if not stated and not relative and not _TIME_SAID.search(text):
-        return None
-    day = when(published)
-    if day is None:
-        return stated
-    for word in relative:
-        if word in _OFFSETS:
-            stated.add(_pair(day + dt.timedelta(days=_OFFSETS[word])))
-        else:
-            back = (day.weekday() - _WEEKDAYS.index(word)) % 7
-            stated |= {_pair(day - dt.timedelta(days=back)),
-                       _pair(day + dt.timedelta(days=(7 - back) % 7 or 7))}
-    return stated
-
-
 def _pair(day: dt.datetime) -> tuple[int, int]:
     return day.day, day.month
 
 
 def misdated(claim: str, text: str, published: str | None, given: str = "") -> bool:
     """Tell whether ``claim`` gives a day of a month that ``text`` neither writes nor points
-    to from its article's day (the day itself when ``text`` names no day). The question's
+    to from its article's day (the day itself when ``text`` names no time). The question's
     own dates (``given``) may be repeated."""
     said = days_stated(claim) - days_stated(given)
     return bool(said) and not said <= _meant(text, published)
@@ -153,13 +132,29 @@ def misdated(claim: str, text: str, published: str | None, given: str = "") -> b
 def days_pointed(claim: str, text: str, published: str | None) -> str:
     """The dates of ``claim`` that ``text`` points to without writing them ("10 November"
     for "on Tuesday" in an article of Wednesday 11 November): an answer may say them."""
+    dates = list(_dates(claim))
+    if not dates:  # most answers give none: nothing of the text to read
+        return ""
     pointed = _meant(text, published) - days_stated(text)  # a date written out is evidence
-    return " ".join(written for written, pair in _dates(claim) if pair in pointed)
+    return " ".join(written for written, pair in dates if pair in pointed)
 
 
 def _meant(text: str, published: str | None) -> set[tuple[int, int]]:
-    meant = days_meant(text, published)
-    if meant is None:
-        day = when(published)
-        return {_pair(day)} if day else set()
-    return meant
+    """The (day, month) pairs ``text`` writes out or points to from its article's day ("on
+    Tuesday": the Tuesday before or after it; "yesterday"), or that day itself when
+    ``text`` names no time at all: it may be telling what happened on the day."""
+    stated = days_stated(text)
+    relative = [m[1].lower() for m in _RELATIVE.finditer(text)]
+    day = when(published)
+    if day is None:
+        return stated
+    if not stated and not relative and not _TIME_SAID.search(text):
+        return {_pair(day)}
+    for word in relative:
+        if word in _OFFSETS:
+            stated.add(_pair(day + dt.timedelta(days=_OFFSETS[word])))
+        else:
+            back = (day.weekday() - _WEEKDAYS.index(word)) % 7
+            stated |= {_pair(day - dt.timedelta(days=back)),
+                       _pair(day + dt.timedelta(days=(7 - back) % 7 or 7))}
+    return stated

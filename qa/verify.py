@@ -151,9 +151,9 @@ class Verifier:
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
-        around = _around(chunk, spans, start, end)
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
-                unreported(sentence, around)) or misdated(sentence, chunk.text, published, given):
+                unreported(sentence, _around(chunk, spans, start, end))) or (
+                misdated(sentence, chunk.text, published, given)):
             # "sent off" quoting "sent on", the men's race quoting the women's, "the
             # official said" quoting a meeting he held, "14 November" quoting "on Tuesday,
             # 14 months after": every word the answer adds is there, the fact is not.

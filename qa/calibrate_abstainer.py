@@ -62,10 +62,13 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
                 "set": path.stem, "id": fx.id, "type": fx.type, "answerable": fx.answerable,
                 "question": fx.question, "answers": fx.answers,
                 "quotes": [e.quote for c in claims for e in c.evidence],
+                # An overview ("what is this story about?") is not weighed by the abstainer.
                 "signals": ({k: v for k, v in reading.details["answerability"].items()
-                             if k in Signals.names()} if reading else None),
+                             if k in Signals.names()}
+                            if reading and "answerability" in reading.details else None),
                 "draft": reading.details.get("draft") if reading else None,
                 "answer": said, "error": error,
+                "model_abstains": bool(reading and reading.abstained),
                 "model_correct": bool(said) and correct(said, fx.answers),
                 "extractive_abstains": extractive.abstained,
                 "extractive_correct": not extractive.abstained and correct(ext_said, fx.answers),
@@ -82,6 +85,8 @@ def collect(fixture_files: list[Path], data_dir: Path, model: str | None,
 def outcome(row: dict, answers: bool) -> tuple[bool, bool]:
     """``(abstained, right)`` for one question when the abstainer answers or not."""
     if not answers:
+        return True, not row["answerable"]
+    if row.get("model_abstains"):  # a check after the abstainer said the articles don't
         return True, not row["answerable"]
     if row["answer"]:
         return False, row["answerable"] and row["model_correct"]
@@ -142,16 +147,22 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000,
 
 
 def best_threshold(rows: list[dict], probs: np.ndarray, max_refusals: float) -> float:
-    """The threshold answering most questions right, false refusals capped per fixture set."""
+    """The threshold answering most questions right, false refusals capped per fixture set.
+
+    A set whose checks after the abstainer already refuse more than the cap (the model's
+    answer states a number no sentence gives, say) may not refuse more; without that
+    allowance no threshold passes and the search fell back to "never abstain"."""
+    by_set: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_set.setdefault(r["set"], []).append(i)
+    allowed = {name: max(max_refusals, scores([rows[i] for i in idx],
+                                              [True] * len(idx))["false_refusals"])
+               for name, idx in by_set.items()}
     best, best_t = -1.0, 0.0
     for t in sorted({0.0, *np.round(probs, 4)}):
         decisions = [p >= t for p in probs]
-        by_set = {}
-        for r, d in zip(rows, decisions, strict=True):
-            by_set.setdefault(r["set"], ([], []))
-            by_set[r["set"]][0].append(r)
-            by_set[r["set"]][1].append(d)
-        if any(scores(rs, ds)["false_refusals"] > max_refusals for rs, ds in by_set.values()):
+        if any(scores([rows[i] for i in idx], [decisions[i] for i in idx])["false_refusals"]
+               > allowed[name] for name, idx in by_set.items()):
             continue
         s = scores(rows, decisions)
         value = s["correct"] + s["abstention"]

@@ -607,6 +607,35 @@ def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_st
     assert data["citations"][0]["quote"].startswith("It said 412 cargo ships")
 
 
+# One article about two films: the first paragraphs are The Salt Road's, the last Glass
+# Harbour's, far enough from any mention of The Salt Road (more than NEAR characters).
+AWARDS = (
+    "The Salt Road won five prizes at the Lisbon Screen Awards on Saturday night, including "
+    "best film and best director. The Portuguese-Moroccan drama follows a family of salt "
+    "farmers on the Atlantic coast over one hard summer. Its director thanked her crew for "
+    "walking into the sea every morning at four o'clock, and dedicated the award to her "
+    "late father. The jury praised its patient camera and its cast of non-professional "
+    "actors, most of them from the village where it was filmed. It opens across Portugal "
+    "next month and in France in the spring, and has been sold to distributors in eleven "
+    "countries.\n\nThe evening's other favourite, the Danish thriller Glass Harbour, arrived "
+    "with nine nominations but went home empty-handed. The thriller follows a harbour pilot "
+    "who finds a drowned man on her boat. It cost about 3.2 million euros to make.")
+
+
+@pytest.mark.parametrize("question, withdrawn", [
+    ("How much did The Salt Road cost to make?", True),  # the cost is Glass Harbour's
+    ("How much did Glass Harbour cost to make?", False),
+])
+def test_an_answer_from_a_sentence_about_the_other_of_two_abstains(
+        make_app, openai_stub, question, withdrawn):
+    app = make_app(NEVER_ABSTAINS)
+    post_articles(app, "Lisbon awards", {"film/lisbon": AWARDS})
+    openai_stub.responder = _citing("3.2 million euros", "About 3.2 million euros")
+    data = ask(app, question)
+    assert data["abstained"] is withdrawn and "fallback" not in data
+    assert data["verification"]["misattributed"] == int(withdrawn)
+
+
 # Two stories about one player; only the Memphis one gives a score.
 SAN_JOSE = ("Top seed Andy Roddick played qualifier Paul Goldstein at the San Jose Open on "
             "Tuesday. The score was level when rain stopped play.")

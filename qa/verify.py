@@ -11,12 +11,10 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from countryinfo import all_countries
 
 from qa.cite import Claim, Evidence
 from qa.compose import SentenceVectors
@@ -338,40 +336,6 @@ def unmentioned(question: str, article: str) -> set[str]:
     """The names ``question`` gives (its capitalised words, see ``entities``) that
     ``article`` never uses: an answer drawn from it is likely about someone else."""
     return set(entities(question)) - set(terms(article))
-
-
-# How far before a sentence its subject is still named: about three news sentences.
-NEAR = 500
-
-
-def unfocused(question: str, near: str, article: str) -> bool:
-    """Tell whether the names ``question`` gives, which ``article`` uses, are all missing
-    from ``near`` (the cited sentence, the text just before it and the title).
-
-    Articles about two of a kind (two films, two companies, two towns) tell one, then the
-    other; a sentence far from any mention of the asked-for name is about the other
-    ("Parking on Millgate Street will rise to £1.80" for Abbeyfield Road's parking). A
-    country counts by its capital too ("Moscow's reasons", told as Russia's)."""
-    asked = set(entities(question)) & set(terms(article))
-    said = set(terms(near))
-    return bool(asked) and not any(country_forms().get(name, {name}) & said for name in asked)
-
-
-@lru_cache(maxsize=1)
-def country_forms() -> dict[str, frozenset[str]]:
-    """Each country's one-word name, capital and demonym, as terms, to all three: news
-    writes a government as its capital. Several-word names are left out ("New" would make
-    New Zealand and New Delhi one)."""
-    table: dict[str, frozenset[str]] = {}
-    for country in all_countries():
-        capital = country.capital()  # a list where a country has several
-        named = [country.name(), country.demonym(),
-                 *(capital if isinstance(capital, list) else [capital])]
-        forms = [terms(name) for name in named if isinstance(name, str)]
-        one = frozenset(form[0] for form in forms if len(form) == 1)
-        for term in one:
-            table[term] = table.get(term, frozenset()) | one
-    return table
 
 
 def _best_span(own: set[str], spans: list[tuple[int, int, str]],

@@ -21,22 +21,14 @@ from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
+from qa.focus import NEAR, country_forms, unfocused
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other, implied, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of
-from qa.verify import (
-    NEAR,
-    Verifier,
-    country_forms,
-    introduced,
-    invented,
-    split_answer,
-    unfocused,
-    unmentioned,
-)
+from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 

@@ -1,0 +1,50 @@
+"""Whether a sentence stands where its article talks about what the question names.
+
+Articles about two of a kind (two films, two companies, two towns) tell one, then the
+other, naming each at the start of its stretch and then writing "it", "the probe", "the
+band". A sentence far from any mention of the asked-for name is about the other one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from countryinfo import all_countries
+
+from qa.question import entities
+from vectorstore.terms import terms
+
+# How far before a sentence its subject is still named: about three news sentences.
+NEAR = 500
+
+
+def unfocused(question: str, near: str, article: str | Iterable[str]) -> bool:
+    """Tell whether the names ``question`` gives, which ``article`` (its text, or its
+    terms) uses, are all missing from ``near`` (the sentence, the ``NEAR`` characters
+    before it and the title): "Parking on Millgate Street will rise to £1.80" for Abbeyfield
+    Road's parking. A country counts by its capital too ("Moscow's reasons", told as
+    Russia's)."""
+    used = set(terms(article)) if isinstance(article, str) else set(article)
+    asked = set(entities(question)) & used
+    if not asked:
+        return False
+    said = set(terms(near))
+    return not any(country_forms().get(name, {name}) & said for name in asked)
+
+
+@lru_cache(maxsize=1)
+def country_forms() -> dict[str, frozenset[str]]:
+    """Each country's one-word name, capital and demonym, as terms, to all three: news
+    writes a government as its capital. Several-word names are left out ("New" would make
+    New Zealand and New Delhi one)."""
+    table: dict[str, frozenset[str]] = {}
+    for country in all_countries():
+        capital = country.capital()  # a list where a country has several
+        named = [country.name(), country.demonym(),
+                 *(capital if isinstance(capital, list) else [capital])]
+        forms = [terms(name) for name in named if isinstance(name, str)]
+        one = frozenset(form[0] for form in forms if len(form) == 1)
+        for term in one:
+            table[term] = table.get(term, frozenset()) | one
+    return table

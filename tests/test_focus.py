@@ -1,0 +1,25 @@
+"""Whether a sentence stands where its article talks about what the question names."""
+
+from __future__ import annotations
+
+from qa.focus import unfocused
+
+
+def test_a_sentence_far_from_the_asked_name_is_unfocused():
+    article = "Kestan sold more sensors. Veltrona's profit rose. Its margin widened to 15.9%."
+    # The article names Kestan, but not near the sentence cited.
+    assert unfocused("What was Kestan's margin?", "Veltrona's profit rose. Its margin "
+                     "widened to 15.9%.", article)
+    assert not unfocused("What was Veltrona's margin?", "Veltrona's profit rose. Its margin "
+                         "widened to 15.9%.", article)
+    # A name its article never uses is another check's (STRANGERS); no name, nothing to hold.
+    assert not unfocused("What was Orvia's margin?", "Its margin widened.", article)
+    assert not unfocused("what was the margin?", "Its margin widened.", article)
+
+
+def test_a_country_is_near_when_its_capital_or_demonym_is():
+    article = "Moscow said little. Kyiv wants to join. Such cooperation is unacceptable for Russia."
+    near = "Such cooperation is unacceptable for Russia."
+    assert not unfocused("What were Moscow's reasons?", near, article)
+    assert not unfocused("What were the Russian government's reasons?", near, article)
+    assert unfocused("What were Kyiv's reasons?", near, article)

@@ -65,7 +65,7 @@ def prepare(fixtures: list[Fixture], data_dir: Path | None):
         cands = service.scorer.candidates(query, passages)
         # Fit on what the served reader chooses among: the sentences of the story asked about.
         floor = floor_among(cands, spans=bool(history) or len(parts) != 1)
-        cands = [c for c in cands if c.story >= floor]
+        cands = [c for c in cands if c.story >= floor and c.focused]
         prepared.append((fx, query, passages, cands, str(data_dir)))
     return service.scorer, prepared
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import ABSTAIN_TEXT, Claim, Evidence
+from qa.focus import NEAR, unfocused
 from qa.question import answer_type, entities, on, supplies
 from qa.recency import newest_first
 from qa.retrieve import Passage, Query, jaccard
@@ -86,6 +87,7 @@ class Candidate:
     ask: float = 0.0  # idf-weighted coverage of the question's non-name words
     recency: float = 0.0  # how new its article is, for a question about the latest news
     story: float = 1.0  # idf-weighted share of the question's terms its article holds
+    focused: bool = True  # False: far from where its article names what is asked (qa.focus)
     score: float = 0.0
 
     @property
@@ -122,6 +124,11 @@ class SentenceVectors:
         return np.stack([found[t] for t in texts])
 
 
+def _before(text: str, start: int) -> str:
+    """The ``NEAR`` characters of an article before offset ``start``."""
+    return text[max(0, start - NEAR) : start]
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -143,6 +150,9 @@ class ExtractiveAnswerer:
         asked_total = sum(asked.values()) or 1.0
         version = self.docs.version()
         stories: dict[str, float] = {}
+        # The names as asked: a follow-up's borrowed ones may be said anywhere.
+        named = query.asked or query.text
+        texts: dict[str, str] = {}
         cands = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
@@ -151,6 +161,9 @@ class ExtractiveAnswerer:
             if chunk.article_id not in stories:
                 vocab = self._article_vocab(chunk.article_id, version) | context
                 stories[chunk.article_id] = sum(w for t, w in idf.items() if t in vocab) / total
+            if names and chunk.article_id not in texts:
+                article = self.docs.article(chunk.article_id)
+                texts[chunk.article_id] = article.text if article else chunk.text
             for start, end, text in chunk.sentence_texts():
                 if is_heading(text):
                     continue
@@ -169,6 +182,10 @@ class ExtractiveAnswerer:
                         entities=mentioned,
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,
                         story=stories[chunk.article_id],
+                        focused=not names or not unfocused(
+                            named, " ".join([chunk.title, _before(texts[chunk.article_id],
+                                                                  start), text]),
+                            self._article_vocab(chunk.article_id, version) | context),
                     )
                 )
         if not cands:

@@ -35,15 +35,18 @@ def test_equally_accurate_weights_are_split_by_how_often_the_expected_article_co
 
 def test_weights_are_fitted_on_the_sentences_the_served_reader_chooses_among(monkeypatch):
     # The served extractive reader leaves out sentences of another story than the one an
-    # article clearly tells (qa.readers.story_floor); fitting on them would fit to sentences
-    # it never sees. A follow-up may span stories, so it keeps them all.
+    # article clearly tells (qa.readers.story_floor) and those far from where their article
+    # names what is asked (qa.focus); fitting on them would fit to sentences it never sees.
+    # A follow-up may span stories, so it keeps every story's.
     from types import SimpleNamespace
 
     import app as app_module
     from qa.calibrate import prepare
     from qa.eval import Fixture
 
-    told, other = SimpleNamespace(story=0.9), SimpleNamespace(story=0.5)
+    told, other = SimpleNamespace(story=0.9, focused=True), SimpleNamespace(story=0.5,
+                                                                             focused=True)
+    far = SimpleNamespace(story=0.9, focused=False)  # far from where the name is said
     part = SimpleNamespace(text="q", question="q", carried_articles=set())
     service = SimpleNamespace(
         warm_up=lambda: None, settings=SimpleNamespace(top_k=8),
@@ -51,7 +54,7 @@ def test_weights_are_fitted_on_the_sentences_the_served_reader_chooses_among(mon
         pipeline=SimpleNamespace(standalone=lambda question, history: [part]),
         retriever=SimpleNamespace(prepare=lambda text, question: None,
                                   search=lambda query, k, boost: []),
-        scorer=SimpleNamespace(candidates=lambda query, passages: [told, other]))
+        scorer=SimpleNamespace(candidates=lambda query, passages: [told, other, far]))
     monkeypatch.setattr(app_module, "create_app", lambda **kw: SimpleNamespace(
         extensions={"qa": service}))
 

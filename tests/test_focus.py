@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from qa.focus import unfocused
+from tests.articles import AWARDS, post_articles
 
 
 def test_a_sentence_far_from_the_asked_name_is_unfocused():
@@ -23,3 +26,14 @@ def test_a_country_is_near_when_its_capital_or_demonym_is():
     assert not unfocused("What were Moscow's reasons?", near, article)
     assert not unfocused("What were the Russian government's reasons?", near, article)
     assert unfocused("What were Kyiv's reasons?", near, article)
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("How much did Glass Harbour cost to make?", True),
+    ("How much did The Salt Road cost to make?", False),  # the only cost is Glass Harbour's
+])
+def test_the_extractive_reader_never_quotes_the_other_of_two(app, question, quoted):
+    post_articles(app, "Lisbon awards", {"film/lisbon": AWARDS})
+    data = app.test_client().post("/ask", json={"question": question}).get_json()
+    quotes = [c["quote"] for c in data["citations"]]
+    assert ("It cost about 3.2 million euros to make." in quotes) is quoted

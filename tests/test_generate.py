@@ -32,7 +32,7 @@ from qa.readers.generative import (
     repeated_from,
 )
 from qa.settings import Settings
-from tests.articles import post_articles
+from tests.articles import AWARDS, post_articles
 from tests.openai_stub import (
     OpenAIStub,
     Reply,
@@ -607,21 +607,6 @@ def test_a_name_the_article_gave_before_the_sentence_is_kept(make_app, openai_st
     assert data["citations"][0]["quote"].startswith("It said 412 cargo ships")
 
 
-# One article about two films: the first paragraphs are The Salt Road's, the last Glass
-# Harbour's, far enough from any mention of The Salt Road (more than NEAR characters).
-AWARDS = (
-    "The Salt Road won five prizes at the Lisbon Screen Awards on Saturday night, including "
-    "best film and best director. The Portuguese-Moroccan drama follows a family of salt "
-    "farmers on the Atlantic coast over one hard summer. Its director thanked her crew for "
-    "walking into the sea every morning at four o'clock, and dedicated the award to her "
-    "late father. The jury praised its patient camera and its cast of non-professional "
-    "actors, most of them from the village where it was filmed. It opens across Portugal "
-    "next month and in France in the spring, and has been sold to distributors in eleven "
-    "countries.\n\nThe evening's other favourite, the Danish thriller Glass Harbour, arrived "
-    "with nine nominations but went home empty-handed. The thriller follows a harbour pilot "
-    "who finds a drowned man on her boat. It cost about 3.2 million euros to make.")
-
-
 @pytest.mark.parametrize("question, withdrawn", [
     ("How much did The Salt Road cost to make?", True),  # the cost is Glass Harbour's
     ("How much did Glass Harbour cost to make?", False),
@@ -663,7 +648,7 @@ def test_an_answer_from_another_story_than_the_one_asked_about_abstains(
 
 
 def _asked(*stories: float, history=(), parts: int = 1):
-    candidates = [SimpleNamespace(story=s) for s in stories]
+    candidates = [SimpleNamespace(story=s, focused=True) for s in stories]
     return SimpleNamespace(history=list(history), overview=False,
                            parts=[SimpleNamespace(candidates=candidates) for _ in range(parts)])
 
@@ -671,6 +656,8 @@ def _asked(*stories: float, history=(), parts: int = 1):
 def test_the_extractive_reader_chooses_only_among_sentences_of_the_story_asked_about():
     question = _asked(0.9, 0.5)
     told, other = question.parts[0].candidates
+    # Of the story asked about, but far from where its article names what is asked.
+    question.parts[0].candidates.append(SimpleNamespace(story=0.9, focused=False))
     for part in question.parts:
         part.query = part.passages = None
     offered = []

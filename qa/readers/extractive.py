@@ -28,8 +28,9 @@ class ExtractiveReader:
         floor = story_floor(question)
         for part in question.parts:
             # A sentence from another story than the one an article clearly tells is no
-            # answer (another match's score), as the generative reader's check says too.
-            candidates = [c for c in part.candidates if c.story >= floor]
+            # answer (another match's score), nor one far from where its article names what
+            # is asked (the other film's), as the generative reader's checks say too.
+            candidates = [c for c in part.candidates if c.story >= floor and c.focused]
             found, abstained = self.parts.scorer.decide(part.query, part.passages, candidates)
             if abstained:
                 continue

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import ABSTAIN_TEXT, Claim, Evidence
-from qa.focus import NEAR, unfocused
+from qa.focus import NEAR, asked_in, far
 from qa.question import answer_type, entities, on, supplies
 from qa.recency import newest_first
 from qa.retrieve import Passage, Query, jaccard
@@ -150,8 +150,10 @@ class ExtractiveAnswerer:
         asked_total = sum(asked.values()) or 1.0
         version = self.docs.version()
         stories: dict[str, float] = {}
-        # The names as asked: a follow-up's borrowed ones may be said anywhere.
+        # The names as asked (a follow-up's borrowed ones may be said anywhere), those each
+        # article uses, and its text where there are some: read once per article.
         named = query.asked or query.text
+        asked_here: dict[str, set[str]] = {}
         texts: dict[str, str] = {}
         cands = []
         for rank, passage in enumerate(passages):
@@ -161,9 +163,11 @@ class ExtractiveAnswerer:
             if chunk.article_id not in stories:
                 vocab = self._article_vocab(chunk.article_id, version) | context
                 stories[chunk.article_id] = sum(w for t, w in idf.items() if t in vocab) / total
-            if names and chunk.article_id not in texts:
-                article = self.docs.article(chunk.article_id)
-                texts[chunk.article_id] = article.text if article else chunk.text
+                asked_here[chunk.article_id] = asked_in(named, vocab) if names else set()
+                if asked_here[chunk.article_id]:
+                    article = self.docs.article(chunk.article_id)
+                    texts[chunk.article_id] = article.text if article else chunk.text
+            here = asked_here[chunk.article_id]
             for start, end, text in chunk.sentence_texts():
                 if is_heading(text):
                     continue
@@ -182,10 +186,8 @@ class ExtractiveAnswerer:
                         entities=mentioned,
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,
                         story=stories[chunk.article_id],
-                        focused=not names or not unfocused(
-                            named, " ".join([chunk.title, _before(texts[chunk.article_id],
-                                                                  start), text]),
-                            self._article_vocab(chunk.article_id, version) | context),
+                        focused=not here or not far(here, " ".join([
+                            chunk.title, _before(texts[chunk.article_id], start), text])),
                     )
                 )
         if not cands:

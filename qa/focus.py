@@ -7,7 +7,7 @@ band". A sentence far from any mention of the asked-for name is about the other 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 from countryinfo import all_countries
@@ -19,14 +19,24 @@ from vectorstore.terms import terms
 NEAR = 500
 
 
-def unfocused(question: str, near: str, article: str | Iterable[str]) -> bool:
+def unfocused(question: str, near: str, article: str | AbstractSet[str]) -> bool:
     """Tell whether the names ``question`` gives, which ``article`` (its text, or its
     terms) uses, are all missing from ``near`` (the sentence, the ``NEAR`` characters
     before it and the title): "Parking on Millgate Street will rise to £1.80" for Abbeyfield
-    Road's parking. A country counts by its capital too ("Moscow's reasons", told as
-    Russia's)."""
-    used = set(terms(article)) if isinstance(article, str) else set(article)
-    asked = set(entities(question)) & used
+    Road's parking."""
+    return far(asked_in(question, article), near)
+
+
+def asked_in(question: str, article: str | AbstractSet[str]) -> set[str]:
+    """The names ``question`` gives (its capitalised words) that ``article`` (its text, or
+    its terms) uses: a name it never uses is another check's."""
+    return set(entities(question)).intersection(
+        terms(article) if isinstance(article, str) else article)
+
+
+def far(asked: AbstractSet[str], near: str) -> bool:
+    """Tell whether ``near`` says none of the names ``asked``. A country counts by its
+    capital and demonym too ("Moscow's reasons", told as Russia's)."""
     if not asked:
         return False
     said = set(terms(near))

@@ -12,6 +12,7 @@ from pathlib import Path
 from qa import handoff
 from qa.compose import ExtractiveAnswerer, SentenceVectors
 from qa.contract import AskRequest
+from qa.focus import country_forms
 from qa.pipeline import Pipeline
 from qa.readers import Reader, make_reader
 from qa.readers.extractive import ExtractiveReader
@@ -154,6 +155,7 @@ class QAService:
         self.docs  # noqa: B018 - build the local cache now if this worker has none
         self.embedder.embed_documents(["warm up"] * 2)
         self.scorer  # noqa: B018 - build it now, not on the first request
+        country_forms()  # the table both readers' focus check reads (0.3 s)
         check_in_background(self.corpus)
         warm = getattr(self.reader, "warm_up", None)
         if warm is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -332,10 +333,12 @@ def other_half(asked: str, quote: str) -> bool:
                for word, other in _HALVES.items())
 
 
-def unmentioned(question: str, article: str) -> set[str]:
+def unmentioned(question: str, article: str | AbstractSet[str]) -> set[str]:
     """The names ``question`` gives (its capitalised words, see ``entities``) that
-    ``article`` never uses: an answer drawn from it is likely about someone else."""
-    return set(entities(question)) - set(terms(article))
+    ``article`` (its text, or its terms) never uses: an answer drawn from it is likely about
+    someone else."""
+    return set(entities(question)).difference(
+        terms(article) if isinstance(article, str) else article)
 
 
 def _best_span(own: set[str], spans: list[tuple[int, int, str]],

@@ -21,7 +21,7 @@ from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
-from qa.focus import NEAR, country_forms, unfocused
+from qa.focus import NEAR, unfocused
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other, implied, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
@@ -80,7 +80,6 @@ class GenerativeReader:
     def warm_up(self) -> None:
         """Load the model and evaluate the prompt's constant opening now: otherwise the first
         question after start-up waits for both (~4 s more on two cores)."""
-        country_forms()  # the country table verification reads (0.3 s)
         warm = getattr(self.model, "warm_up", None)
         if warm is not None:  # the system turn: the user's turn opens with what varies
             warm(self.opening)
@@ -256,12 +255,12 @@ class GenerativeReader:
                 # "he" or "his country" may stand for a name said before the sentence.
                 article = self.article_text(sentence.article_id)
                 told = (article or "")[: sentence.start]
-                whole = f"{sentence.title} {article or sentence.text}"
+                used = set(terms(f"{sentence.title} {article or sentence.text}"))
                 near = " ".join([sentence.title, told[-NEAR:], sentence.text])
                 if not introduced(claim, asked, " ".join([sentence.title, told,
                                                              sentence.text])) or (
-                        len(unmentioned(asked, whole)) >= STRANGERS
-                        or unfocused(asked, near, whole)):
+                        len(unmentioned(asked, used)) >= STRANGERS
+                        or unfocused(asked, near, used)):
                     support.score, misnamed = 0.0, True
             if best is None or support.score > best.score:
                 best = support

@@ -53,7 +53,8 @@ test-fast: setup
 # comes from). The local model, the default answerer, on the seed sets and, over the seeds
 # plus 928 BBC articles, on the blind BBC sets (bbc-c, bbc-d, bbc-e: nothing was fitted on them) and
 # the off-corpus questions (off-b: never tuned on) and the yes/no sets (yn-b: never tuned
-# on); the extractive reader, its fallback and sentence scorer, on the seed sets.
+# on); over six cased articles of other outlets, on genres-c (never tuned on); the
+# extractive reader, its fallback and sentence scorer, on the seed sets.
 BBC_CSV ?= ../shared/data/bbc-news-928.csv
 FIX := tests/fixtures
 # `make eval DRAFTS=reports/drafts.json` replays the model's drafts of prompts seen before
@@ -66,6 +67,8 @@ eval: setup
 	$(PY) -m qa.eval $(FIX)/seeds.jsonl $(FIX)/seeds-b.jsonl $(FIX)/seeds-c.jsonl \
 		$(FIX)/holdout.jsonl $(LOCAL_OPTS) --thresholds $(FIX)/gates/local.json \
 		--out reports/eval-local
+	$(PY) -m qa.eval $(FIX)/genres-c.jsonl --corpus $(FIX)/genres-c $(LOCAL_OPTS) \
+		--thresholds $(FIX)/gates/local-cased.json --out reports/eval-cased
 	@if [ -f "$(BBC_CSV)" ]; then \
 	  $(PY) -m qa.eval $(FIX)/bbc-a.jsonl $(FIX)/bbc-b.jsonl $(FIX)/bbc-c.jsonl \
 	    $(FIX)/bbc-d.jsonl $(FIX)/bbc-e.jsonl $(FIX)/off-a.jsonl $(FIX)/off-b.jsonl \

@@ -50,7 +50,7 @@ def test_seed_questions_answers_are_in_their_articles():
     _check(_texts(ROOT / "seeds"), seed_sets)
 
 
-@pytest.mark.parametrize("name", ["genres", "genres-b"])
+@pytest.mark.parametrize("name", ["genres", "genres-b", "genres-c"])
 def test_genre_questions_answers_are_in_their_articles(name):
     _check(_texts(FIXTURES / name), [FIXTURES / f"{name}.jsonl"])
 

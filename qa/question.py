@@ -58,9 +58,11 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# "A 38-minute engine burn" and "an hour" say how long as well as "two months" does.
 _DURATION = re.compile(
-    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)[- ](?:year|month|week|day|"
-    r"decade)s?\b|\bdecade\b|\buntil\b|\bfor as long\b",
+    r"\b(?:\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty|several|few)[- ](?:second|minute|hour|day|week|month|"
+    r"year|decade|centur(?:y|ie))s?\b|\bdecade\b|\buntil\b|\bfor as long\b",
     re.IGNORECASE,
 )
 _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,

@@ -46,6 +46,16 @@ def test_a_count_is_not_a_year_a_sum_a_share_an_ordinal_or_a_modifier():
     assert supplies("count", "The army has 900,000 soldiers.") == 1
 
 
+def test_a_duration_is_in_any_unit_of_time():
+    kind = answer_type("How long did the engine burn last?")
+    for sentence in ("Engineers confirmed that a 38-minute engine burn had slowed it.",
+                     "The talks lasted six hours.", "The meeting took an hour.",
+                     "Its battery lasts up to 15 hours.", "NATO has a 10-year plan."):
+        assert supplies(kind, sentence) == 1, sentence
+    for sentence in ("The engine burn slowed it.", "The talks began on Tuesday."):
+        assert supplies(kind, sentence) == 0, sentence
+
+
 def test_an_age_is_any_number():
     # "How old" is not a count: an age is written "24-year-old" as often as "aged 24".
     assert supplies(answer_type("How old is he?"), "the 24-year-old striker scored twice.") == 1

@@ -7,7 +7,11 @@ answer types, each a veto on sentences that cannot hold that kind of answer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
+
+from babel import Locale
+from babel.numbers import get_currency_name, get_territory_currencies
 
 from qa.cite import MARKER
 from vectorstore.terms import STOPWORDS, stem, terms, words
@@ -43,10 +47,34 @@ _NOT_A_COUNT = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)", re.IGNORECASE)
-# Money needs a currency: "8 million drones" is a count, "$8 million" is money.
+
+
+def _currencies() -> tuple[str, str, str]:
+    """Every currency in use today, from the CLDR data ``babel`` ships: its symbols, the
+    words for its unit ("francs", "kronor", "rupees") and its ISO codes."""
+    en = Locale("en")
+    codes = {code for territory in en.territories
+             for code in get_territory_currencies(territory, tender=True)}
+    units = {get_currency_name(code, count, locale=en).split()[-1].lower()
+             for code in codes for count in (1, 2)}
+    # Sub-units, the British spelling, and minus units whose everyday sense is not money
+    # ("two gold medals", "the 1,000 mark").
+    units = {u for u in units if u.isalpha()} | {"pence", "cent", "cents", "rouble", "roubles"}
+    units -= {"gold", "mark", "marks"}
+    symbols = "".join(c for c in map(chr, range(0x10000)) if unicodedata.category(c) == "Sc")
+    return (re.escape(symbols), "|".join(sorted(units, key=len, reverse=True)),
+            "|".join(sorted(codes)))
+
+
+_SYMBOLS, _UNITS, _CODES = _currencies()
+# Money needs a currency: "8 million drones" is a count, "$8 million" is money, and so are
+# "2 billion Swiss francs" (the country in capitals), "CHF 40m" and "₹500 crore". Codes
+# count only in capitals: "ALL" is the Albanian lek, "all" is a word.
 _MONEY = re.compile(
-    r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
-    r"(?:dollars|euros|pounds|yen|roubles|rubles|hryvnias?)\b|\b(?:usd|eur|gbp)\s?\d",
+    rf"[{_SYMBOLS}]\s?\d|\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
+    rf"(?-i:(?:[A-Z][a-z]+\s){{0,2}})(?:{_UNITS})\b|"
+    rf"\b\d+p\b|(?-i:\b(?:{_CODES})\s?\d|\d[\d,.]*\s?(?:m|bn|million|billion)?\s?(?:{_CODES})\b)|"
+    r"\b(?:usd|eur|gbp)\s?\d",
     re.IGNORECASE,
 )
 # "For the next decade" is how long, not when.

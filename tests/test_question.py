@@ -38,6 +38,17 @@ def test_money_needs_a_currency():
     assert supplies("money", "the striker joined the gunners for £17m.") == 1
 
 
+def test_money_is_in_any_currency_in_use():
+    for sentence in ("It will cost 2 billion Swiss francs.",
+                     "revenue of 2.6 billion Swedish kronor", "a fine of 500,000 rupees",
+                     "CHF 40 million", "₹500 crore",
+                     "It paid 3 billion yuan", "a 40p rise", "50 cents"):
+        assert supplies("money", sentence) == 1, sentence
+    # Codes count only in capitals, and units whose everyday sense is not money not at all.
+    for sentence in ("all 5 players scored", "She won 2 gold medals.", "It passed the 1,000 mark."):
+        assert supplies("money", sentence) == 0, sentence
+
+
 def test_a_count_is_not_a_year_a_sum_a_share_an_ordinal_or_a_modifier():
     for sentence in ("NATO has a 10-year plan to rebuild Ukraine's army.",
                      "The first meeting on the army is in 2025.",

@@ -32,8 +32,9 @@ def on(family: str) -> bool:
 
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozens?|first|second|third|fourth|fifth|"
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million|billion|dozens?|first|second|third|fourth|fifth|"
     r"sixth|seventh|eighth|ninth|tenth|half|quarter)\b",
     re.IGNORECASE,
 )
@@ -77,12 +78,14 @@ _MONEY = re.compile(
     r"\b(?:usd|eur|gbp)\s?\d",
     re.IGNORECASE,
 )
-# "For the next decade" is how long, not when.
+# "For the next decade" is how long, not when; "last night", "next season" and "two weeks
+# ago" are when.
 _DATE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-    r"tomorrow|tonight|(?<!for the )(?<!for )(?:next|last|this|coming) (?:week|month|year|"
-    r"decade|spring|summer|autumn|winter)|(?:1[89]|20)\d\d)\b",
+    r"tomorrow|tonight|(?<!for the )(?<!for )(?:next|last|this|coming) (?:week|weekend|month|"
+    r"year|decade|season|spring|summer|autumn|winter|morning|afternoon|evening|night)|"
+    r"(?:1[89]|20)\d\d|(?:days?|weeks?|months?|years?|decades?) ago)\b",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")

@@ -67,6 +67,15 @@ def test_a_duration_is_in_any_unit_of_time():
         assert supplies(kind, sentence) == 0, sentence
 
 
+def test_counts_and_times_news_writes_out():
+    assert supplies("count", "Sixty people died in the floods.") == 1
+    assert supplies("count", "Seventeen people were hurt.") == 1
+    for sentence in ("The match took place last night.", "He resigned two weeks ago.",
+                     "The stadium opens next season.", "She spoke this morning."):
+        assert supplies("date", sentence) == 1, sentence
+    assert supplies("date", "It will run for the next season.") == 0
+
+
 def test_an_age_is_any_number():
     # "How old" is not a count: an age is written "24-year-old" as often as "aged 24".
     assert supplies(answer_type("How old is he?"), "the 24-year-old striker scored twice.") == 1

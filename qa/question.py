@@ -101,9 +101,10 @@ _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
 # A capital letter of any alphabet up to Cyrillic: names start with "Ø", "Ł" and "É" too.
 CAPITAL = "[" + re.escape("".join(c for c in map(chr, range(0x530)) if c.isupper())) + "]"
 _NAME = re.compile(rf"\b{CAPITAL}[\w’'-]+")
+# "In Leeds", "at Millfield Park", and "Denver-based Kestan".
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across|outside|inside|via|toward|towards)\s+(?:[Tt]he\s+)?"
-    rf"({CAPITAL}[\w’'-]+)"
+    rf"({CAPITAL}[\w’']+(?:-(?!based\b)[\w’']+)*)|\b({CAPITAL}[\w’'-]*?)-based\b"
 )
 # Capitalised, but never the name asked for.
 _NOT_NAMES = frozenset(stem(w) for w in (
@@ -196,10 +197,13 @@ def supplies(kind: str | None, sentence: str, question: str = "", known: str = "
         return 1
     asked = {stem(w) for w in words(f"{question} {known}")} | set(terms(f"{question} {known}"))
     if kind == "place":
-        places = (m.group(1) for m in _PLACE.finditer(sentence))
+        places = (m.group(1) or m.group(2) for m in _PLACE.finditer(sentence))
         return int(any(stem(p.lower()) not in asked for p in places))
-    # A name the question does not give; a capital at the very start only marks the sentence.
-    names = {t for m in _NAME.finditer(sentence) if m.start() > 2
+    # A name the question does not give. A capital at the very start marks the sentence, but
+    # a name starts one as often ("Rutte met Zelensky in Kyiv"): only a common opening word
+    # ("The", "But") is no name.
+    names = {t for m in _NAME.finditer(sentence)
+             if m.start() > 2 or m.group().lower() not in STOPWORDS | _WH_WORDS
              for part in m.group().split("-") if part[:1].isupper() for t in terms(part)}
     return int(bool(names - asked - _NOT_NAMES))
 

@@ -91,6 +91,21 @@ def test_a_name_must_be_one_the_question_does_not_give():
     assert supplies("name", "A NATO official spoke to Politico in March.", question) == 0
 
 
+def test_a_name_may_open_the_sentence():
+    # Issue 16: "Rutte met Zelensky in Kyiv." scored 0 for "Who met Zelensky in Kyiv?".
+    assert supplies("name", "Rutte met Zelensky in Kyiv.", "Who met Zelensky in Kyiv?") == 1
+    assert supplies("name", "Asante scored the winner.", "Who scored the winner?") == 1
+    assert supplies("name", "The leaders met Zelensky.", "Who met Zelensky?") == 0
+    assert supplies("name", "He met Zelensky.", "Who met Zelensky?") == 0
+
+
+def test_a_company_based_somewhere_says_where():
+    for sentence in ("Denver-based Kestan Systems said its revenue fell.",
+                     "The Munich-based maker of sensors said profit rose."):
+        assert supplies("place", sentence, "Where is the company based?") == 1, sentence
+    assert supplies("place", "They met in Stoke-on-Trent.", "Where did they meet?") == 1
+
+
 def test_a_place_must_be_one_the_question_does_not_give():
     assert supplies("place", "They met in Kyiv this week.", "Where did they meet?") == 1
     assert supplies("place", "They met in Kyiv.", "Where in Kyiv did they meet?") == 0

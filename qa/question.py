@@ -34,8 +34,8 @@ _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|hundred|thousand|million|billion|dozens?|first|second|third|fourth|fifth|"
-    r"sixth|seventh|eighth|ninth|tenth|half|quarter)\b",
+    r"eighty|ninety|hundred|thousand|million|billion|dozens?|first|second|third|"
+    r"fourth|fifth|sixth|seventh|eighth|ninth|tenth|half|quarter)\b",
     re.IGNORECASE,
 )
 # What a count cannot be: a year, a sum of money, a share, an ordinal, or a number that
@@ -47,7 +47,9 @@ _NOT_A_COUNT = re.compile(
     r"half|quarter)\b",
     re.IGNORECASE,
 )
-_PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)", re.IGNORECASE)
+# A share is written as a fraction as often: "half the vote", "two-thirds".
+_PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)|\bhalf\b|\b(?:a|one|two)[- ]thirds?\b|"
+                      r"\b(?:a|one|three)[- ]quarters?\b", re.IGNORECASE)
 
 
 def _currencies() -> tuple[str, str, str]:
@@ -85,7 +87,10 @@ _DATE = re.compile(
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
     r"tomorrow|tonight|(?<!for the )(?<!for )(?:next|last|this|coming) (?:week|weekend|month|"
     r"year|decade|season|spring|summer|autumn|winter|morning|afternoon|evening|night)|"
-    r"(?:1[89]|20)\d\d|(?:days?|weeks?|months?|years?|decades?) ago)\b",
+    r"(?:1[89]|20)\d\d|(?:days?|weeks?|months?|years?|decades?) ago|"
+    # The hour and the match's minute: "at 09:42 GMT", "at 10pm", "in the 88th minute".
+    r"\d{1,2}:\d\d|\d{1,2}\s?(?:am|pm)|midnight|noon|\d+(?:st|nd|rd|th)[- ]minute|"
+    r"half[- ]time|(?:first|second) half|extra[- ]time|stoppage[- ]time|injury[- ]time)\b",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -190,7 +195,9 @@ def supplies(kind: str | None, sentence: str, question: str = "", known: str = "
     if kind in _PATTERNS:
         return int(bool(_PATTERNS[kind].search(sentence)))
     if kind == "count":
-        return int(bool(_NUMBER.search(_NOT_A_COUNT.sub(" ", sentence))))
+        # "Scored twice" says how many goals, though it is no age or sum.
+        return int(bool(_NUMBER.search(_NOT_A_COUNT.sub(" ", sentence))
+                        or re.search(r"\b(?:twice|thrice)\b", sentence, re.IGNORECASE)))
     if sentence == sentence.lower():
         # Names and places are told by their capitals; lower-cased text hides them, so the
         # rule cannot veto a sentence it cannot read.

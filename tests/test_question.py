@@ -76,6 +76,17 @@ def test_counts_and_times_news_writes_out():
     assert supplies("date", "It will run for the next season.") == 0
 
 
+def test_what_match_reports_and_polls_write():
+    assert supplies("count", "Asante scored twice.") == 1
+    assert supplies("percent", "They won almost half of the vote.") == 1
+    assert supplies("percent", "Turnout was two-thirds.") == 1
+    for sentence in ("Asante scored the winner in the 88th minute.", "Polls close at 10pm.",
+                     "Engineers confirmed at 09:42 GMT that the burn had slowed it.",
+                     "He was sent off just before half-time."):
+        assert supplies("date", sentence) == 1, sentence
+    assert supplies("date", "The asteroid spins once every 2.4 hours.") == 0
+
+
 def test_an_age_is_any_number():
     # "How old" is not a count: an age is written "24-year-old" as often as "aged 24".
     assert supplies(answer_type("How old is he?"), "the 24-year-old striker scored twice.") == 1

@@ -34,7 +34,7 @@ _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|hundred|thousand|million|billion|dozens?|first|second|third|"
+    r"eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|first|second|third|"
     r"fourth|fifth|sixth|seventh|eighth|ninth|tenth|half|quarter)\b",
     re.IGNORECASE,
 )
@@ -47,35 +47,44 @@ _NOT_A_COUNT = re.compile(
     r"half|quarter)\b",
     re.IGNORECASE,
 )
-# A share is written as a fraction as often: "half the vote", "two-thirds".
+# A share is written as a fraction as often: "half the vote", "two-thirds", "three in five".
 _PERCENT = re.compile(r"\d\s?(?:%|percent|per cent)|\bhalf\b|\b(?:a|one|two)[- ]thirds?\b|"
-                      r"\b(?:a|one|three)[- ]quarters?\b", re.IGNORECASE)
+                      r"\b(?:a|one|three)[- ]quarters?\b|\b(?:\d+|one|two|three|four|five|six|"
+                      r"seven|eight|nine) (?:in|out of) (?:\d+|two|three|four|five|six|seven|"
+                      r"eight|nine|ten)\b(?! (?:seconds?|minutes?|hours?|days?|weeks?|months?|"
+                      r"years?|games?|matches)\b)", re.IGNORECASE)
 
 
-def _currencies() -> tuple[str, str, str]:
+def _currencies() -> tuple[str, str, str, str]:
     """Every currency in use today, from the CLDR data ``babel`` ships: its symbols, the
-    words for its unit ("francs", "kronor", "rupees") and its ISO codes."""
+    words for its unit ("francs", "kronor", "rupees"), its ISO codes, and the words its name
+    puts before the unit ("swiss", "hong kong"), for text whose capitals were lost."""
     en = Locale("en")
     codes = {code for territory in en.territories
              for code in get_territory_currencies(territory, tender=True)}
-    units = {get_currency_name(code, count, locale=en).split()[-1].lower()
+    names = {get_currency_name(code, count, locale=en).lower()
              for code in codes for count in (1, 2)}
+    units = {name.split()[-1] for name in names}
     # Sub-units, the British spelling, and minus units whose everyday sense is not money
     # ("two gold medals", "the 1,000 mark").
     units = {u for u in units if u.isalpha()} | {"pence", "cent", "cents", "rouble", "roubles"}
     units -= {"gold", "mark", "marks"}
     symbols = "".join(c for c in map(chr, range(0x10000)) if unicodedata.category(c) == "Sc")
+    qualifiers = {word for name in names if name.split()[-1] in units
+                  for word in name.split()[:-1]}
     return (re.escape(symbols), "|".join(sorted(units, key=len, reverse=True)),
-            "|".join(sorted(codes)))
+            "|".join(sorted(codes)),
+            "|".join(map(re.escape, sorted(qualifiers, key=len, reverse=True))))
 
 
-_SYMBOLS, _UNITS, _CODES = _currencies()
+_SYMBOLS, _UNITS, _CODES, _QUALIFIERS = _currencies()
 # Money needs a currency: "8 million drones" is a count, "$8 million" is money, and so are
-# "2 billion Swiss francs" (the country in capitals), "CHF 40m" and "₹500 crore". Codes
-# count only in capitals: "ALL" is the Albanian lek, "all" is a word.
+# "2 billion Swiss francs" (or "swiss francs" in lower-cased text, but not "5 players
+# won"), "CHF 40m" and "₹500 crore". Codes count only in capitals: "ALL" is the Albanian
+# lek, "all" is a word.
 _MONEY = re.compile(
     rf"[{_SYMBOLS}]\s?\d|\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
-    rf"(?-i:(?:[A-Z][a-z]+\s){{0,2}})(?:{_UNITS})\b|"
+    rf"(?:(?-i:(?:[A-Z][a-z]+\s){{0,2}})|(?:(?:{_QUALIFIERS})\s){{1,3}})(?:{_UNITS})\b|"
     rf"\b\d+p\b|(?-i:\b(?:{_CODES})\s?\d|\d[\d,.]*\s?(?:m|bn|million|billion)?\s?(?:{_CODES})\b)|"
     r"\b(?:usd|eur|gbp)\s?\d",
     re.IGNORECASE,
@@ -87,7 +96,11 @@ _DATE = re.compile(
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
     r"tomorrow|tonight|(?<!for the )(?<!for )(?:next|last|this|coming) (?:week|weekend|month|"
     r"year|decade|season|spring|summer|autumn|winter|morning|afternoon|evening|night)|"
-    r"(?:1[89]|20)\d\d|(?:days?|weeks?|months?|years?|decades?) ago|"
+    r"(?:1[89]|20)\d\d(?:s|’s|'s)?|(?:days?|weeks?|months?|years?|decades?) ago|new year|"
+    # "At the weekend", "in the spring", "at the end of the month", "later in the week".
+    r"(?:at|over|in|during|on) the (?:weekend|spring|summer|autumn|winter|(?:end|start|"
+    r"beginning|middle) of the (?:week|month|year|season))|(?:later|earlier) in the "
+    r"(?:week|month|year|season)|"
     # The hour and the match's minute: "at 09:42 GMT", "at 10pm", "in the 88th minute".
     r"\d{1,2}:\d\d|\d{1,2}\s?(?:am|pm)|midnight|noon|\d+(?:st|nd|rd|th)[- ]minute|"
     r"half[- ]time|(?:first|second) half|extra[- ]time|stoppage[- ]time|injury[- ]time)\b",
@@ -98,7 +111,9 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _DURATION = re.compile(
     r"\b(?:\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"fifteen|twenty|thirty|forty|fifty|several|few)[- ](?:second|minute|hour|day|week|month|"
-    r"year|decade|centur(?:y|ie))s?\b|\bdecade\b|\buntil\b|\bfor as long\b",
+    r"year|decade|centur(?:y|ie))s?\b|\bdecade\b|\bfortnights?\b|\buntil\b|\bfor as long\b|"
+    # "He was mayor from 2010 to 2018."
+    r"\b(?:from|between) (?:1[89]|20)\d\d (?:to|until|and) (?:1[89]|20)\d\d\b",
     re.IGNORECASE,
 )
 _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
@@ -106,9 +121,15 @@ _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
 # A capital letter of any alphabet up to Cyrillic: names start with "Ø", "Ł" and "É" too.
 CAPITAL = "[" + re.escape("".join(c for c in map(chr, range(0x530)) if c.isupper())) + "]"
 _NAME = re.compile(rf"\b{CAPITAL}[\w’'-]+")
-# "In Leeds", "at Millfield Park", and "Denver-based Kestan".
+# "In Leeds", "at Millfield Park", "in eastern Ukraine", "in the market town of Llanrwst",
+# "near the border with Syria", and "Denver-based Kestan".
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across|outside|inside|via|toward|towards)\s+(?:[Tt]he\s+)?"
+    r"(?:(?:(?:north|south)[- ]?(?:east|west)|north|south|east|west)(?:ern)?\s+|"
+    r"(?:central|rural|coastal|downtown|inner)\s+|(?:[a-z-]+\s+){0,2}(?:town|city|village|"
+    r"region|province|state|county|district|island|port|suburbs?|borough|capital|republic|"
+    r"kingdom|territory|municipality|neighbou?rhood|outskirts|heart|centre|center|edge|coast|"
+    r"border|north|south|east|west)\s+(?:of|with)\s+)?"
     rf"({CAPITAL}[\w’']+(?:-(?!based\b)[\w’']+)*)|\b({CAPITAL}[\w’'-]*?)-based\b"
 )
 # Capitalised, but never the name asked for.
@@ -122,6 +143,17 @@ _PERSON_NOUNS = (
     r"commander|envoy|chair\w*|director|ceo|founder)s?"
 )
 
+# "Who is Gareth Pritchard?" asks what he is ("the council's leader"), not for a name. Only
+# capitals tell it from "who is responsible?" (a question typed in lower case has the
+# articles' capitals by now: ``qa.truecase``).
+_DESCRIBED = re.compile(
+    r"^(?i:and\s+)?(?i:who)(?:['’]s|\s+(?i:is|was|are|were))\s+(?:(?i:he|she|they)|"
+    rf"{CAPITAL}[\w’'.-]*(?:\s+(?:(?:al|bin|da|de|del|der|di|la|le|van|von)\s+)?"
+    rf"{CAPITAL}[\w’'.-]*)*)\s*\??$"
+)
+# ...but "Who is Lumen's CEO?" and "Who is Prime Minister?" ask for a name.
+_ROLE = re.compile(rf"['’]s\b|\b{_PERSON_NOUNS}\b|\b(?:boss|coach|manager|captain|governor|"
+                   r"mayor|king|queen)s?\b", re.IGNORECASE)
 _RULES: list[tuple[str, str]] = [
     (r"\bwhat (?:percentage|percent|proportion|share|slice|fraction)\b|\bwhat % ", "percent"),
     (r"\bhow many\b", "count"),
@@ -178,6 +210,8 @@ def entities(question: str) -> list[str]:
 def answer_type(question: str) -> str | None:
     """The kind of answer asked for: count, number, percent, money, date, year, duration,
     name, place, or None when any sentence may answer."""
+    if _DESCRIBED.match(question.strip()) and not _ROLE.search(question):
+        return None
     q = question.strip().lower()
     for pattern, kind in _RULES:
         if on(f"type.{kind}") and re.search(pattern, q):
@@ -195,9 +229,10 @@ def supplies(kind: str | None, sentence: str, question: str = "", known: str = "
     if kind in _PATTERNS:
         return int(bool(_PATTERNS[kind].search(sentence)))
     if kind == "count":
-        # "Scored twice" says how many goals, though it is no age or sum.
+        # "Scored twice" or "a hat-trick" says how many goals, though it is no age or sum.
         return int(bool(_NUMBER.search(_NOT_A_COUNT.sub(" ", sentence))
-                        or re.search(r"\b(?:twice|thrice)\b", sentence, re.IGNORECASE)))
+                        or re.search(r"\b(?:twice|thrice|hat-?tricks?|a brace)\b", sentence,
+                                     re.IGNORECASE)))
     if sentence == sentence.lower():
         # Names and places are told by their capitals; lower-cased text hides them, so the
         # rule cannot veto a sentence it cannot read.

@@ -24,6 +24,14 @@ from qa.question import answer_type, counts_other, entities, share_for_count, su
         ("Who announced the agreement?", "name"),
         ("What's the name of the senior NATO official Politico quoted?", "name"),
         ("Which Chinese companies did Zelensky name?", "name"),
+        ("Who is the leader of the council?", "name"),
+        ("Who is responsible?", "name"),
+        # Who someone is asks what they are ("the council's leader"), not for a name.
+        ("Who is Gareth Pritchard?", None),
+        ("Who was Ramón Echevarría?", None),
+        ("And who is he?", None),
+        ("Who is Lumen's CEO?", "name"),
+        ("Who is Prime Minister?", "name"),
         ("Why does Russia object?", None),
         ("What injury kept him out?", None),
     ],
@@ -39,13 +47,15 @@ def test_money_needs_a_currency():
 
 
 def test_money_is_in_any_currency_in_use():
-    for sentence in ("It will cost 2 billion Swiss francs.",
+    for sentence in ("It will cost 2 billion Swiss francs.", "2 billion swiss francs",
+                     "a fine of 3m hong kong dollars",
                      "revenue of 2.6 billion Swedish kronor", "a fine of 500,000 rupees",
                      "CHF 40 million", "₹500 crore",
                      "It paid 3 billion yuan", "a 40p rise", "50 cents"):
         assert supplies("money", sentence) == 1, sentence
     # Codes count only in capitals, and units whose everyday sense is not money not at all.
-    for sentence in ("all 5 players scored", "She won 2 gold medals.", "It passed the 1,000 mark."):
+    for sentence in ("all 5 players scored", "She won 2 gold medals.", "It passed the 1,000 mark.",
+                     "5 players won", "20 swiss players won"):
         assert supplies("money", sentence) == 0, sentence
 
 
@@ -87,6 +97,22 @@ def test_what_match_reports_and_polls_write():
     assert supplies("date", "The asteroid spins once every 2.4 hours.") == 0
 
 
+def test_more_of_what_news_writes():
+    assert supplies("count", "Rivera scored a hat-trick.") == 1
+    assert supplies("count", "Tens of thousands of people attended.") == 1
+    assert supplies("percent", "Three in five voters backed the proposal.") == 1
+    assert supplies("percent", "He scored three in five minutes.") == 0
+    for sentence in ("The company was founded in the 1990s.",
+                     "The law comes into force in the new year.", "He was hurt at the weekend.",
+                     "Voting ends at the end of the month.", "Results are due later in the week."):
+        assert supplies("date", sentence) == 1, sentence
+    for sentence in ("The road will be closed for a fortnight.",
+                     "He served as mayor from 2010 to 2018."):
+        assert supplies("duration", sentence) == 1, sentence
+    assert supplies("duration", "He was mayor in 2010.") == 0
+    assert supplies("date", "He lives at the end of the street.") == 0
+
+
 def test_an_age_is_any_number():
     # "How old" is not a count: an age is written "24-year-old" as often as "aged 24".
     assert supplies(answer_type("How old is he?"), "the 24-year-old striker scored twice.") == 1
@@ -115,6 +141,18 @@ def test_a_company_based_somewhere_says_where():
                      "The Munich-based maker of sensors said profit rose."):
         assert supplies("place", sentence, "Where is the company based?") == 1, sentence
     assert supplies("place", "They met in Stoke-on-Trent.", "Where did they meet?") == 1
+
+
+def test_places_as_news_writes_them():
+    for sentence in ("Fighting continued in eastern Ukraine.", "The plant is in south-west London.",
+                     "Five of the deaths were in the market town of Llanrwst.",
+                     "He was born in the village of Trefriw.",
+                     "It fell near the border with Syria.",
+                     "They live three miles to the north of Llanrwst."):
+        assert supplies("place", sentence, "Where did it happen?") == 1, sentence
+    assert supplies("place", "It happened in the middle of June.", "Where did it happen?") == 0
+    assert supplies("place", "Fighting went on in eastern Ukraine.",
+                    "Where in Ukraine did fighting go on?") == 0
 
 
 def test_a_place_must_be_one_the_question_does_not_give():

@@ -39,11 +39,12 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 # What a count cannot be: a year, a sum of money, a share, an ordinal, or a number that
-# only modifies a noun ("a 10-year plan" does not say how many troops there are).
+# only modifies a noun ("a 10-year plan" does not say how many troops there are; "a
+# 19-strong panel" does say how many sit on it).
 _NOT_A_COUNT = re.compile(
     r"\b(?:1[89]|20)\d\d\b|[$€£¥]\s?\d[\d,.]*(?:\s?(?:m|bn|million|billion|trillion)\b)?|"
     r"\d[\d,.]*\s?(?:%|percent|per cent)|\b(?:\d+|one|two|three|four|five|six|seven|eight|"
-    r"nine|ten)-\w+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"nine|ten)-(?!strong\b)\w+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"half|quarter)\b",
     re.IGNORECASE,
 )
@@ -161,8 +162,9 @@ _RULES: list[tuple[str, str]] = [
      r"\bhow much (?:money|cash|funding)\b|\bdollar value\b|\bhow much is\b.*\bworth\b", "money"),
     # An age is any number: "the 24-year-old striker", "Scott, 71, died".
     (r"\bhow much\b|\bhow old\b", "number"),
-    (r"\bwhat(?:'s| is| was| are| were)\b.*\b(?:budget|cost|price|worth|value|salary|"
-     r"revenue|turnover)\b", "money"),
+    # The sum must be what is asked: "what was the vote on the budget?" asks for the vote.
+    (r"\bwhat(?:'s| is| was| are| were) (?:(?!(?:on|of|for|in|about|over|after) )[\w.'’-]+ ){0,3}"
+     r"(?:budget|cost|price|worth|value|salary|revenue|turnover)\b", "money"),
     (r"\bpopulation\b|\bhow (?:big|large|tall|far)\b", "count"),
     (r"\bhow long\b", "duration"),
     (r"\b(?:what|which) year\b|\bin what year\b", "year"),

@@ -14,6 +14,9 @@ from qa.question import answer_type, counts_other, entities, share_for_count, su
         ("What is NATO's total budget?", "money"),
         ("How much did the club pay for him?", "money"),
         ("How much will the sale raise?", "number"),
+        ("What's the club's annual revenue?", "money"),
+        # The sum must be what is asked.
+        ("What was the vote on the budget?", None),
         ("How old is the striker?", "number"),
         ("What is the population of Lisbon?", "count"),
         ("How long is his contract?", "duration"),
@@ -65,6 +68,7 @@ def test_a_count_is_not_a_year_a_sum_a_share_an_ordinal_or_a_modifier():
                      "Nearly $35 billion is needed, and 40% of it is unfunded."):
         assert supplies("count", sentence) == 0, sentence
     assert supplies("count", "The army has 900,000 soldiers.") == 1
+    assert supplies("count", "He sat on a 19-strong panel.") == 1
 
 
 def test_a_duration_is_in_any_unit_of_time():

@@ -30,8 +30,10 @@ def on(family: str) -> bool:
     return family not in OFF
 
 
+# "In his 40s" is an age and "prices doubled" how much they rose.
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|bn|m)?\b|"
+    r"\b\d0s\b|\b(?:doubl|tripl|trebl|quadrupl|halv)(?:ed|es|e|ing)\b|"
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
     r"eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|first|second|third|"
@@ -42,7 +44,7 @@ _NUMBER = re.compile(
 # only modifies a noun ("a 10-year plan" does not say how many troops there are; "a
 # 19-strong panel" does say how many sit on it).
 _NOT_A_COUNT = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|[$€£¥]\s?\d[\d,.]*(?:\s?(?:m|bn|million|billion|trillion)\b)?|"
+    r"\b(?:1[89]|20)\d\d\b|\b\d0s\b|[$€£¥]\s?\d[\d,.]*(?:\s?(?:m|bn|million|billion|trillion)\b)?|"
     r"\d[\d,.]*\s?(?:%|percent|per cent)|\b(?:\d+|one|two|three|four|five|six|seven|eight|"
     r"nine|ten)-(?!strong\b)\w+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"half|quarter)\b",

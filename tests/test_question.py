@@ -117,6 +117,13 @@ def test_more_of_what_news_writes():
     assert supplies("date", "He lives at the end of the street.") == 0
 
 
+def test_an_age_in_decades_and_a_rise_in_multiples_are_numbers():
+    assert supplies("number", "The man, in his 40s, was taken to hospital.") == 1
+    assert supplies("number", "Prices doubled.") == 1
+    assert supplies("number", "Prices rose.") == 0
+    assert supplies("count", "The man, in his 40s, was taken to hospital.") == 0
+
+
 def test_an_age_is_any_number():
     # "How old" is not a count: an age is written "24-year-old" as often as "aged 24".
     assert supplies(answer_type("How old is he?"), "the 24-year-old striker scored twice.") == 1

@@ -150,7 +150,7 @@ _PERSON_NOUNS = (
 # capitals tell it from "who is responsible?" (a question typed in lower case has the
 # articles' capitals by now: ``qa.truecase``).
 _DESCRIBED = re.compile(
-    r"^(?i:and\s+)?(?i:who)(?:['’]s|\s+(?i:is|was|are|were))\s+(?:(?i:he|she|they)|"
+    r"^(?i:and\s+)?(?i:who)(?:['’]s|\s+(?i:is|was|are|were))\s+(?P<who>(?i:he|she|they)|"
     rf"{CAPITAL}[\w’'.-]*(?:\s+(?:(?:al|bin|da|de|del|der|di|la|le|van|von)\s+)?"
     rf"{CAPITAL}[\w’'.-]*)*)\s*\??$"
 )
@@ -214,7 +214,8 @@ def entities(question: str) -> list[str]:
 def answer_type(question: str) -> str | None:
     """The kind of answer asked for: count, number, percent, money, date, year, duration,
     name, place, or None when any sentence may answer."""
-    if _DESCRIBED.match(question.strip()) and not _ROLE.search(question):
+    described = _DESCRIBED.match(question.strip())
+    if described and not _ROLE.search(described.group("who")):
         return None
     q = question.strip().lower()
     for pattern, kind in _RULES:

@@ -33,6 +33,7 @@ from qa.question import answer_type, counts_other, entities, share_for_count, su
         ("Who is Gareth Pritchard?", None),
         ("Who was Ramón Echevarría?", None),
         ("And who is he?", None),
+        ("who's Rutte?", None),
         ("Who is Lumen's CEO?", "name"),
         ("Who is Prime Minister?", "name"),
         ("Why does Russia object?", None),

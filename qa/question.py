@@ -125,7 +125,7 @@ _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,
 CAPITAL = "[" + re.escape("".join(c for c in map(chr, range(0x530)) if c.isupper())) + "]"
 _NAME = re.compile(rf"\b{CAPITAL}[\w’'-]+")
 # "In Leeds", "at Millfield Park", "in eastern Ukraine", "in the market town of Llanrwst",
-# "near the border with Syria", and "Denver-based Kestan".
+# "near the border with Syria", "Denver-based Kestan" and "the Glasgow-born singer".
 _PLACE = re.compile(
     r"\b(?:in|at|to|from|near|across|outside|inside|via|toward|towards)\s+(?:[Tt]he\s+)?"
     r"(?:(?:(?:north|south)[- ]?(?:east|west)|north|south|east|west)(?:ern)?\s+|"
@@ -133,7 +133,7 @@ _PLACE = re.compile(
     r"region|province|state|county|district|island|port|suburbs?|borough|capital|republic|"
     r"kingdom|territory|municipality|neighbou?rhood|outskirts|heart|centre|center|edge|coast|"
     r"border|north|south|east|west)\s+(?:of|with)\s+)?"
-    rf"({CAPITAL}[\w’']+(?:-(?!based\b)[\w’']+)*)|\b({CAPITAL}[\w’'-]*?)-based\b"
+    rf"({CAPITAL}[\w’']+(?:-(?!(?:based|born)\b)[\w’']+)*)|\b({CAPITAL}[\w’'-]*?)-(?:based|born)\b"
 )
 # Capitalised, but never the name asked for.
 _NOT_NAMES = frozenset(stem(w) for w in (

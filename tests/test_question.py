@@ -153,6 +153,7 @@ def test_a_company_based_somewhere_says_where():
                      "The Munich-based maker of sensors said profit rose."):
         assert supplies("place", sentence, "Where is the company based?") == 1, sentence
     assert supplies("place", "They met in Stoke-on-Trent.", "Where did they meet?") == 1
+    assert supplies("place", "The Glasgow-born singer topped the chart.", "Where is she from?") == 1
 
 
 def test_places_as_news_writes_them():

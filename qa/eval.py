@@ -11,6 +11,7 @@ fixture file; ``{"<file stem>": {...}}`` to the one it names).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import re
 import statistics
@@ -420,4 +421,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Once (0.4.27), a replay run crashed in native code as it exited, after writing its
+    # report; should it recur, the log shows where every thread was.
+    faulthandler.enable()
     sys.exit(main())

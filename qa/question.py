@@ -40,11 +40,13 @@ _NUMBER = re.compile(
     r"fourth|fifth|sixth|seventh|eighth|ninth|tenth|half|quarter)\b",
     re.IGNORECASE,
 )
+# A year as news writes one: 1800-2099.
+_A_YEAR = r"(?:1[89]|20)\d\d"
 # What a count cannot be: a year, a sum of money, a share, an ordinal, or a number that
 # only modifies a noun ("a 10-year plan" does not say how many troops there are; "a
 # 19-strong panel" does say how many sit on it).
 _NOT_A_COUNT = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|\b\d0s\b|[$€£¥]\s?\d[\d,.]*(?:\s?(?:m|bn|million|billion|trillion)\b)?|"
+    r"\b" + _A_YEAR + r"\b|\b\d0s\b|[$€£¥]\s?\d[\d,.]*(?:\s?(?:m|bn|million|billion|trillion)\b)?|"
     r"\d[\d,.]*\s?(?:%|percent|per cent)|\b(?:\d+|one|two|three|four|five|six|seven|eight|"
     r"nine|ten)-(?!strong\b)\w+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"half|quarter)\b",
@@ -75,9 +77,14 @@ def _currencies() -> tuple[str, str, str, str]:
     symbols = "".join(c for c in map(chr, range(0x10000)) if unicodedata.category(c) == "Sc")
     qualifiers = {word for name in names if name.split()[-1] in units
                   for word in name.split()[:-1]}
-    return (re.escape(symbols), "|".join(sorted(units, key=len, reverse=True)),
+    # Longest first, so an alternation never stops at a shorter word's prefix of a longer one.
+    return (re.escape(symbols), "|".join(sorted(units, key=_longest_first)),
             "|".join(sorted(codes)),
-            "|".join(map(re.escape, sorted(qualifiers, key=len, reverse=True))))
+            "|".join(map(re.escape, sorted(qualifiers, key=_longest_first))))
+
+
+def _longest_first(word: str) -> tuple[int, str]:
+    return -len(word), word
 
 
 _SYMBOLS, _UNITS, _CODES, _QUALIFIERS = _currencies()
@@ -99,7 +106,7 @@ _DATE = re.compile(
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
     r"tomorrow|tonight|(?<!for the )(?<!for )(?:next|last|this|coming) (?:week|weekend|month|"
     r"year|decade|season|spring|summer|autumn|winter|morning|afternoon|evening|night)|"
-    r"(?:1[89]|20)\d\d(?:s|’s|'s)?|(?:days?|weeks?|months?|years?|decades?) ago|new year|"
+    + _A_YEAR + r"(?:s|’s|'s)?|(?:days?|weeks?|months?|years?|decades?) ago|new year|"
     # "At the weekend", "in the spring", "at the end of the month", "later in the week".
     r"(?:at|over|in|during|on) the (?:weekend|spring|summer|autumn|winter|(?:end|start|"
     r"beginning|middle) of the (?:week|month|year|season))|(?:later|earlier) in the "
@@ -109,14 +116,14 @@ _DATE = re.compile(
     r"half[- ]time|(?:first|second) half|extra[- ]time|stoppage[- ]time|injury[- ]time)\b",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_YEAR = re.compile(rf"\b{_A_YEAR}\b")
 # "A 38-minute engine burn" and "an hour" say how long as well as "two months" does.
 _DURATION = re.compile(
     r"\b(?:\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"fifteen|twenty|thirty|forty|fifty|several|few)[- ](?:second|minute|hour|day|week|month|"
     r"year|decade|centur(?:y|ie))s?\b|\bdecade\b|\bfortnights?\b|\buntil\b|\bfor as long\b|"
     # "He was mayor from 2010 to 2018."
-    r"\b(?:from|between) (?:1[89]|20)\d\d (?:to|until|and) (?:1[89]|20)\d\d\b",
+    rf"\b(?:from|between) {_A_YEAR} (?:to|until|and) {_A_YEAR}\b",
     re.IGNORECASE,
 )
 _PATTERNS = {"percent": _PERCENT, "money": _MONEY, "year": _YEAR, "date": _DATE,

@@ -36,6 +36,7 @@ class Standalone:
     carried_articles: frozenset[str] = frozenset()
     own: str = ""  # the question as asked, before borrowed context
     by_model: bool = False  # the answer model's rewrite, which the reader reads as asked
+    follow_up: bool = False  # leans on the chat: the reader is shown its last exchange
 
     @property
     def question(self) -> str:
@@ -82,9 +83,9 @@ def condense(question: str, history: list[Turn]) -> Standalone:
         if isinstance(c, dict) and isinstance(c.get("article_id"), str)
     )
     if not context:
-        return Standalone(question, False, carried, question)
+        return Standalone(question, False, carried, question, follow_up=True)
     text = f"{question.strip()} ({' '.join(dict.fromkeys(context))})"
-    return Standalone(text, True, carried, question)
+    return Standalone(text, True, carried, question, follow_up=True)
 
 
 def _opening_name(answer: str) -> str:

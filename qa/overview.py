@@ -80,6 +80,13 @@ def overview_topic(question: str) -> str | None:
     return "" if _NO_TOPIC.match(named) or _NO_TOPIC.match(f"{named} news") else named
 
 
+def summary_request(topic: str) -> str:
+    """The overview question as the answer model reads it. However it was asked ("what are
+    the latest stories about X?", "what's new with X?"), the leads are to be summed up: a
+    small model asked for "the latest stories" may answer that no sentence lists them."""
+    return f"Summarise the news about {topic}." if topic else "Summarise these news stories."
+
+
 def relevant_articles(candidates: list[Candidate]) -> list[str]:
     """The articles of the scored sentences that hold enough of the topic, best first."""
     ranked = sorted(candidates, key=lambda c: (-c.coverage, -c.score))

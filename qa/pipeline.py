@@ -20,7 +20,13 @@ from qa.compose import rerank
 from qa.condense import Standalone, Turn, condense
 from qa.decompose import split_question
 from qa.errors import ModelError
-from qa.overview import MAX_ARTICLES, leads, overview_topic, relevant_articles
+from qa.overview import (
+    MAX_ARTICLES,
+    leads,
+    overview_topic,
+    relevant_articles,
+    summary_request,
+)
 from qa.question import on
 from qa.readers import Part, Reader, ReaderInput, Reading
 from qa.readers.extractive import ExtractiveReader
@@ -72,7 +78,8 @@ class Pipeline:
             budget = min(REWRITE_BUDGET_S, self.settings.model_timeout_s)
             text = rewrite(question, history, time.monotonic() + budget)
             if text:
-                return [Standalone(text, True, resolved[0].carried_articles, text, True)]
+                return [Standalone(text, True, resolved[0].carried_articles, text, True,
+                                   follow_up=True)]
         return resolved
 
     def mended(self, request):
@@ -122,10 +129,13 @@ class Pipeline:
             candidates = scorer.rank(candidates)
             passages = rerank(passages, candidates, scorer.weights)
             found.append((standalone, Part(standalone.text, query, passages, candidates)))
+        # A question that stands alone is read as if asked first: the chat would only
+        # lengthen the prompt (~150 tokens, over a second on two cores) and distract.
+        follows = any(s.follow_up for s, _ in found)
         return ReaderInput(
             question=request.question,
             standalone=" | ".join(s.text for s, _ in found),
-            history=list(request.history),
+            history=list(request.history) if follows else [],
             parts=[p for _, p in found],
             rewritten=found[0][0].text if len(found) == 1 and found[0][0].by_model else None,
             typed=typed,
@@ -165,7 +175,7 @@ class Pipeline:
         return ReaderInput(
             question=request.question, standalone=text, history=list(request.history),
             parts=[Part(text, query, passages, leads(self.parts.docs, articles))],
-            overview=True, headlines=headlines,
+            overview=True, headlines=headlines, rewritten=summary_request(topic),
         )
 
     def _about(self, text: str, filters) -> tuple:

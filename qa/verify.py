@@ -41,6 +41,8 @@ _MARKERS = re.compile(r"\[\s*(?:passages?\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d
                       re.IGNORECASE)
 _LEADING_MARKERS = re.compile(r"^(?:\s*" + _MARKERS.pattern + r")+", re.IGNORECASE)
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+# Shown "a 6 932 majority" (text that lost its punctuation), the model writes "6, 932".
+_COMMA_SPACED = re.compile(r"(?<![\d.,])\d{1,3}(?:, \d{3})+(?![\d,.]?\d)")
 _WORD = re.compile(r"[^\W_][\w'’.,%-]*[^\W_]|[^\W_]")
 
 
@@ -94,6 +96,7 @@ def split_answer(text: str, passage_count: int) -> list[Sentence]:
     for raw, numbers in pieces:
         clean = _SPACE_BEFORE_PUNCT.sub(r"\1", _MARKERS.sub("", raw))
         clean = " ".join(clean.split())
+        clean = _COMMA_SPACED.sub(lambda m: m.group(0).replace(", ", ","), clean)
         if not re.search(r"\w", clean):
             continue
         unique = list(dict.fromkeys(numbers))

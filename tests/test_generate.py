@@ -374,8 +374,14 @@ def test_a_follow_up_shows_the_model_the_conversation(make_app, openai_stub):
 
 def test_a_standalone_question_carries_no_conversation(make_app, openai_stub):
     openai_stub.responder = cite_first()
-    ask(make_app(), "What did Zelensky ask allies to spend on defence?")
-    assert "Earlier in this chat" not in user_text(openai_stub.requests[0])
+    app = make_app()
+    ask(app, "What did Zelensky ask allies to spend on defence?")
+    alone = user_text(openai_stub.requests[-1])
+    assert "Earlier in this chat" not in alone
+    # Asked in a chat, a question that does not lean on it is read as if asked first: the
+    # same prompt, so the same answer, and no tokens spent on the chat.
+    ask(app, "What did Zelensky ask allies to spend on defence?", history=HISTORY)
+    assert user_text(openai_stub.requests[-1]) == alone
 
 
 # -- the seam ------------------------------------------------------------------------------
@@ -702,6 +708,20 @@ def test_an_unsupported_answer_with_a_number_it_read_falls_back(make_app, openai
 
 
 
+def test_a_number_written_with_a_space_answers_as_one(make_app, openai_stub, tmp_path):
+    # Text that lost its punctuation writes "6 932"; the model's "6, 932" is that number,
+    # not the inventions "6" and "932".
+    (tmp_path / "erewash.txt").write_text(
+        "blackman to defend erewash\n\nlabour s elizabeth blackman won the erewash seat in "
+        "1997 and has a 6 932 majority. she says she will fight on her record.")
+    app = make_app(NEVER_ABSTAINS)
+    app.extensions["qa"].ingestor.ingest_paths([tmp_path / "erewash.txt"])
+    openai_stub.responder = _citing("6 932 majority", "6, 932")
+    data = ask(app, "How big is Elizabeth Blackman's majority in Erewash?")
+    assert data["abstained"] is False and data["verification"]["invented_numbers"] == []
+    assert data["answer"].startswith("6,932") and data["citations"]
+
+
 def test_an_answer_that_only_restates_the_question_abstains(make_app, openai_stub):
     openai_stub.responder = _citing("8 million drones", "Ukraine makes drones each year")
     data = ask(make_app(NEVER_ABSTAINS), "Which factory makes Ukraine's drones each year?")
@@ -813,6 +833,24 @@ def test_a_summary_reads_the_leads_of_the_article_on_its_topic(make_app, openai_
     assert data["citations"][0]["quote"].startswith(DRONE_LEAD)
 
 
+@pytest.mark.parametrize("question", [
+    "What are the latest stories about the drone production?",
+    "What's new with the drone production?",
+    "Tell me about the drone production",
+])
+def test_however_a_summary_is_asked_the_model_is_asked_for_one(make_app, openai_stub,
+                                                                question):
+    # Asked for "the latest stories", the small model answered that no sentence lists them.
+    openai_stub.responder = lambda body: Reply(f"{first_sentence(passages(body)[1])} [1]")
+    data = ask(make_app(ALWAYS_ABSTAINS), question, history=[
+        {"role": "user", "content": "How many ships docked at Quillon?"},
+        {"role": "assistant", "content": "The articles don't say."}])
+    prompt = user_text(openai_stub.requests[-1])
+    assert "Question: Summarise the news about the drone production.\n" in prompt
+    assert "Earlier in this chat" not in prompt and "Quillon" not in prompt
+    assert data["citations"][0]["article_id"] == DRONE_ARTICLE
+
+
 def test_a_topic_no_article_holds_abstains_without_asking_the_model(make_app, openai_stub):
     data = ask(make_app(), "Summarise the story about the Mars landing")
     assert data["abstained"] is True and data["citations"] == []
@@ -862,6 +900,7 @@ def test_what_is_it_about_follows_the_conversation(make_app, openai_stub):
     ]
     data = ask(make_app(ALWAYS_ABSTAINS), "What is it about?", history=history)
     assert passages(openai_stub.requests[-1])[1].startswith(DRONE_LEAD)
+    assert "Question: Summarise these news stories.\n" in user_text(openai_stub.requests[-1])
     assert data["citations"][0]["article_id"] == DRONE_ARTICLE
 
 

@@ -275,7 +275,10 @@ def test_he_or_she_after_an_answer_that_names_someone_searches_for_that_person()
 def test_standalone_question_is_left_alone():
     history = [Turn("user", "Who is Mark Rutte?")]
     result = condense("How many drones can Ukraine produce each year?", history)
-    assert not result.rewritten
+    assert not result.rewritten and not result.follow_up
+    # A follow-up leans on the chat even when it borrows no words from it.
+    assert condense("How old is he?", history).follow_up
+    assert condense("How many?", [Turn("user", "And?")]).follow_up
 
 
 def test_a_short_question_about_something_new_is_not_a_follow_up():

@@ -144,6 +144,16 @@ def test_thousands_written_with_a_space_are_one_number():
     assert verifier().support("Sociedad will pay £150,001.", c).score < SUPPORT_THRESHOLD
 
 
+def test_a_number_the_model_split_with_a_comma_is_one_number():
+    # Shown "a 6 932 majority", the model writes "6, 932": one number, as a reader writes it.
+    assert [s.text for s in split_answer("Her majority was 6, 932 [1].", 1)] == [
+        "Her majority was 6,932."]
+    assert split_answer("It rose to 1, 234, 567 [1].", 1)[0].text == "It rose to 1,234,567."
+    # A list stays a list: a group of four digits, or of two, is no thousands group.
+    assert split_answer("In 1998, 2002 and 2006 [1].", 1)[0].text == "In 1998, 2002 and 2006."
+    assert split_answer("They won 3, 12 and 40 [1].", 1)[0].text == "They won 3, 12 and 40."
+
+
 def test_a_name_from_the_question_must_have_been_said_where_the_claim_stands():
     question = "How many drones can Russia produce each year?"
     told = ("Ukraine's defence potential. President Zelensky spoke about Ukraine. He said his "

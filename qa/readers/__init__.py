@@ -53,7 +53,8 @@ class ReaderInput:
     # What the story or the news is about, or a summary: the candidates are the leads of
     # the articles it points to (qa.overview), in article order, and there is one part.
     overview: bool = False
-    # A follow-up the answer model rewrote to stand alone: read instead of it and the chat.
+    # What the answer model reads instead of the question and the chat: a follow-up it
+    # rewrote to stand alone, or an overview question as a request for a summary.
     rewritten: str | None = None
     typed: str | None = None  # the question as typed, when mending changed it
     unmatched: bool = False  # no article matches the request's filters

@@ -71,7 +71,7 @@ class GenerativeReader:
         # tokens and say nothing to the model; the quotes keep the article's own text.
         lines = "\n".join(f"[{n}] {dated(' '.join(s.text.split()), s.published)}"
                           for n, s in enumerate(evidence, 1))
-        if question.rewritten:  # a follow-up the model made stand alone: the chat is in it
+        if question.rewritten:  # a follow-up made to stand alone, or a summary requested
             return self.prompt.messages(history="", sentences=lines,
                                         question=question.rewritten)
         return self.prompt.messages(history=_history(question), sentences=lines,

@@ -181,8 +181,14 @@ class Verifier:
 _GROUPED = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
 
 
+# "12:30 GMT", which text that lost its punctuation writes "1230 gmt".
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d\d)(?![\d:])")
+
+
 def _whole_numbers(text: str) -> str:
-    """Join digit groups written with spaces, so "150 000" and "150,000" are one number."""
+    """Join digit groups written with spaces, so "150 000" and "150,000" are one number,
+    and a time's hours and minutes, so "12:30" is the "1230" of a text without colons."""
+    text = _CLOCK.sub(r"\1\2", text)
     return _GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
 
 

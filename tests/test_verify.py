@@ -144,6 +144,14 @@ def test_thousands_written_with_a_space_are_one_number():
     assert verifier().support("Sociedad will pay £150,001.", c).score < SUPPORT_THRESHOLD
 
 
+def test_a_time_is_one_number_with_or_without_its_colon():
+    c = passage("t3", "Budget\n\nthe budget will be at about 1230 gmt on that wednesday.")
+    assert verifier().support("The budget is at 12:30 GMT.", c).score >= SUPPORT_THRESHOLD
+    assert invented("It is on 16 March at 12:30 GMT [1].", "16 march at about 1230 gmt") == set()
+    assert invented("It is at 12:45 GMT.", "at about 1230 gmt") == {"1245"}
+    assert numbers("kick-off at 19:45, a 3:1 ratio") == {"1945", "3", "1"}
+
+
 def test_a_number_the_model_split_with_a_comma_is_one_number():
     # Shown "a 6 932 majority", the model writes "6, 932": one number, as a reader writes it.
     assert [s.text for s in split_answer("Her majority was 6, 932 [1].", 1)] == [

@@ -130,7 +130,7 @@ class Pipeline:
             passages = rerank(passages, candidates, scorer.weights)
             found.append((standalone, Part(standalone.text, query, passages, candidates)))
         # A question that stands alone is read as if asked first: the chat would only
-        # lengthen the prompt (~150 tokens, over a second on two cores) and distract.
+        # lengthen the prompt (up to ~150 tokens, a second on two cores) and change it.
         follows = any(s.follow_up for s, _ in found)
         return ReaderInput(
             question=request.question,

@@ -167,7 +167,10 @@ def main(make_app: Callable[[], Flask] = create_app) -> None:
     server = make_server(app, host=settings.host, port=settings.port,
                          threads=settings.threads, ident="news-qa")
     service.advertise(settings.host, getattr(server, "effective_port", settings.port))
-    server.run()
+    try:
+        server.run()
+    finally:  # the store and the model closed here, not in the interpreter's teardown
+        service.close()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from qa.readers.chat import Generation
+from qa.readers.chat import Generation, close_model
 
 
 class Drafts:
@@ -37,6 +37,9 @@ class Drafts:
         found = self.saved[key]
         return Generation(iter([found["text"]] if found["text"] else []),
                           dict(found["first_probs"]))
+
+    def close(self) -> None:
+        close_model(self.model)
 
     def describe(self) -> str:
         return f"drafts: {self.replayed} replayed, {self.generated} generated ({self.path})"

@@ -227,7 +227,7 @@ def _local_runner(data_dir: Path | None, corpus: list[Path], model: str | None =
         article = service.docs.article(article_id)
         return article.text if article else None
 
-    return ask, text_of, replayed
+    return ask, text_of, replayed, service.close
 
 
 def run(fixtures: list[Fixture], ask, text_of) -> list[dict]:
@@ -387,12 +387,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.url and args.drafts:
         parser.error("--drafts replays an in-process model; it cannot with --url")
 
-    replayed = None
+    replayed, close = None, None
     if args.url:
         ask, text_of = _http_runner(args.url)
     else:
-        ask, text_of, replayed = _local_runner(args.data_dir, args.corpus, args.model,
-                                               args.drafts)
+        ask, text_of, replayed, close = _local_runner(args.data_dir, args.corpus, args.model,
+                                                      args.drafts)
+    try:
+        return _evaluate(args, ask, text_of, replayed)
+    finally:
+        if close is not None:  # the model freed now, not in the interpreter's teardown
+            close()
+
+
+def _evaluate(args, ask, text_of, replayed) -> int:
     thresholds = json.loads(args.thresholds.read_text()) if args.thresholds else {}
     results, failed = {}, []
     for path in args.fixtures:

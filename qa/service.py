@@ -109,10 +109,14 @@ class QAService:
         return Ingestor(self.corpus, self.embedder, self.settings.chunk_chars)
 
     def close(self) -> None:
+        """Close the store and free the answer model; either opens again on next use."""
         with self._lock:
             if self._corpus is not None:
                 self._corpus.close()
                 self._corpus = None
+        close = getattr(self.reader, "close", None)
+        if close is not None:
+            close()
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -65,3 +65,10 @@ def test_only_a_reader_with_a_model_replays(tmp_path):
     assert replay(reader, None) is None and isinstance(reader.model, Counting)
     drafts = replay(reader, tmp_path / "d.json")
     assert reader.model is drafts and drafts.name == "counting"
+
+
+def test_closing_the_drafts_frees_the_model_behind_them(tmp_path):
+    model = Counting()
+    model.close = lambda: setattr(model, "closed", True)
+    Drafts(model, tmp_path / "drafts.json").close()
+    assert model.closed

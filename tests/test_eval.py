@@ -66,3 +66,23 @@ def test_drafts_with_a_server_url_is_refused_not_ignored(tmp_path, capsys):
         main([str(tmp_path / "x.jsonl"), "--url", "http://127.0.0.1:9", "--drafts",
               str(tmp_path / "d.json")])
     assert exit_.value.code == 2 and "--drafts" in capsys.readouterr().err
+
+
+def test_the_evaluated_service_is_closed_even_when_a_question_fails(tmp_path, monkeypatch):
+    # Its model is freed before the interpreter's teardown, where llama.cpp once crashed.
+    import qa.eval
+
+    closed = []
+
+    def failing(payload):
+        raise RuntimeError("/ask answered 500")
+
+    monkeypatch.setattr(qa.eval, "_local_runner",
+                        lambda *args: (failing, lambda _id: None, None,
+                                       lambda: closed.append(1)))
+    fixtures = tmp_path / "x.jsonl"
+    fixtures.write_text('{"id": "q1", "question": "Who won?", "answers": ["x"], '
+                        '"sources": [], "answerable": true, "type": "fact"}\n')
+    with pytest.raises(RuntimeError):
+        main([str(fixtures), "--out", str(tmp_path / "out")])
+    assert closed == [1]

@@ -148,6 +148,26 @@ def test_warm_up_loads_the_model_and_evaluates_the_instructions_before_any_quest
     assert built == [1] and warmed[0][0] == ("system", reader.prompt.system)
 
 
+def test_closing_the_service_frees_the_model_and_the_next_question_builds_it_again(make_app):
+    built, closed = [], []
+
+    class Model:
+        name = "fake"
+
+        def close(self):
+            closed.append(self)
+
+    svc = make_app().extensions["qa"]
+    lazy = LazyModel("fake", lambda: built.append(Model()) or built[-1])
+    svc.reader = GenerativeReader(lazy, verifier=None, abstainer=None)
+    svc.close()
+    assert not built and not closed  # never built: nothing to free, nothing built to free it
+    first = lazy.model
+    svc.close()
+    assert closed == [first]  # freed now, not left to the interpreter's teardown
+    assert lazy.model is not first and len(built) == 2
+
+
 def test_start_up_can_warm_the_model_while_the_server_listens(make_app):
     app = make_app()
     svc, client = app.extensions["qa"], app.test_client()

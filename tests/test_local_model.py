@@ -213,3 +213,21 @@ def test_a_restart_restores_the_evaluated_opening_and_drafts_the_same(local_app,
     # The restored cache is the evaluated one: the same draft, the same probability.
     assert restored == draft(model)
     restarted.llm.close()
+
+
+def test_a_closed_local_model_frees_its_weights_and_refuses_to_answer(local_app):
+    # Freed when the service closes, before the interpreter's teardown (where llama.cpp's
+    # destructors once crashed an evaluation run as it exited).
+    from pathlib import Path
+
+    from qa.readers.llama import LlamaCppModel
+
+    settings = local_app.extensions["qa"].settings
+    model = LlamaCppModel(Path(settings.local_model_path), threads=settings.local_threads,
+                          context=512)
+    model.close()
+    model.close()  # twice is harmless
+    assert model.llm._ctx.ctx is None
+    with pytest.raises(ModelError) as error:
+        "".join(model.generate([("user", "Hello")], deadline=time.monotonic() + 10))
+    assert error.value.code == "model_unavailable"

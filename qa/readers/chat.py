@@ -65,6 +65,13 @@ def text_of(result: Any) -> str:
     raise TypeError(f"the model returned {type(result).__name__}, not text")
 
 
+def close_model(model) -> None:
+    """Free ``model`` now if it can be freed (a remote model holds nothing to free)."""
+    close = getattr(model, "close", None)
+    if close is not None:
+        close()
+
+
 class StreamingChat:
     """Adapt a LangChain-shaped chat model to the reader's ``generate`` seam.
 

@@ -25,6 +25,7 @@ from qa.focus import NEAR, unfocused
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other, implied, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
+from qa.readers.chat import close_model
 from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of
@@ -83,6 +84,10 @@ class GenerativeReader:
         warm = getattr(self.model, "warm_up", None)
         if warm is not None:  # the system turn: the user's turn opens with what varies
             warm(self.opening)
+
+    def close(self) -> None:
+        """Free the model now rather than at the interpreter's exit."""
+        close_model(self.model)
 
     def condense(self, question: str, history: list[Turn], deadline: float) -> str | None:
         """The model's standalone rewrite of a follow-up; None when it is busy or fails."""
@@ -437,6 +442,12 @@ class LazyModel:
         warm = getattr(self.model, "warm_up", None)
         if warm is not None:
             warm(messages)
+
+    def close(self) -> None:
+        """Free a built model; the next use builds it again."""
+        with self._lock:
+            model, self._model = self._model, None
+        close_model(model)
 
 
 def _reader(model, settings, parts) -> GenerativeReader:

@@ -70,6 +70,7 @@ class LlamaCppModel:
         self._cached_cuts: list[int] = [0]  # where the cached tokens were cut into batches
         self._stops = {eos, *self._special("<|im_end|>"), *self._special("<|endoftext|>")}
         self._run = threading.Lock()
+        self.closed = False
         self._lib, self._state_dir = llama_cpp, state_dir
         stat = path.stat()
         # What the cached opening's numbers depend on, besides its tokens.
@@ -185,10 +186,26 @@ class LlamaCppModel:
                                          cancel or threading.Event(), generation)
         return generation
 
+    def close(self) -> None:
+        """Free the weights and the context now. Left to the interpreter's exit, llama.cpp's
+        destructors run in whatever order modules are torn down, and once (0.4.27) an
+        evaluation run crashed there after writing its report."""
+        # An answer still being written keeps the model; the interpreter frees it then.
+        if not self._run.acquire(timeout=5):
+            return
+        try:
+            if not self.closed:
+                self.closed = True
+                self.llm.close()
+        finally:
+            self._run.release()
+
     def _pieces(self, messages, prefill, watch, deadline, cancel, generation) -> Iterator[str]:
         if not self._run.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise ModelError("the local model did not start in time", code="model_timeout")
         try:
+            if self.closed:
+                raise ModelError("the local model was closed", code="model_unavailable")
             yield from self._decode(self.prompt_tokens(messages, prefill), watch, deadline,
                                     cancel, generation)
         except ModelError:

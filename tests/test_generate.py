@@ -742,6 +742,42 @@ def test_a_number_written_with_a_space_answers_as_one(make_app, openai_stub, tmp
     assert data["answer"].startswith("6,932") and data["citations"]
 
 
+def _fixture_article(app, tmp_path):
+    (tmp_path / "match.txt").write_text(
+        "france v wales preview\n\nfrance v wales (sat) stade de france  paris  saturday  26 "
+        "february  1600 gmt. wales have made two changes from the team that beat italy.")
+    app.extensions["qa"].ingestor.ingest_paths([tmp_path / "match.txt"])
+    return app
+
+
+def test_a_year_the_model_gave_an_undated_day_is_cut_not_the_answer(make_app, openai_stub,
+                                                                    tmp_path):
+    # The article says "saturday 26 february" and no year; the model's "2016" is its own.
+    app = _fixture_article(make_app(NEVER_ABSTAINS), tmp_path)
+    openai_stub.responder = _citing("26 february", "Saturday, February 26, 2016")
+    data = ask(app, "When do France play Wales?")
+    assert data["abstained"] is False and "fallback" not in data
+    assert data["answer"].startswith("Saturday, February 26 [1]") and "2016" not in data["answer"]
+    assert data["citations"][0]["quote"].startswith("france v wales (sat)")
+
+
+def test_a_year_is_not_cut_from_an_answer_to_which_year(make_app, openai_stub, tmp_path):
+    app = _fixture_article(make_app(NEVER_ABSTAINS), tmp_path)
+    openai_stub.responder = _citing("26 february", "On February 26, 2016")
+    data = ask(app, "In which year do France play Wales at the Stade de France?")
+    assert "February 26 [" not in data["answer"]
+    assert data["verification"]["invented_numbers"] == ["2016"]
+
+
+def test_a_day_the_article_does_not_give_is_not_saved_by_cutting_its_year(make_app,
+                                                                          openai_stub,
+                                                                          tmp_path):
+    app = _fixture_article(make_app(NEVER_ABSTAINS), tmp_path)
+    openai_stub.responder = _citing("26 february", "Saturday, March 5, 2016")
+    data = ask(app, "When do France play Wales?")
+    assert "March 5" not in data["answer"]
+
+
 def test_an_answer_that_only_restates_the_question_abstains(make_app, openai_stub):
     openai_stub.responder = _citing("8 million drones", "Ukraine makes drones each year")
     data = ask(make_app(NEVER_ABSTAINS), "Which factory makes Ukraine's drones each year?")

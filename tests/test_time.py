@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from qa.recency import asks_latest, day_of, days_stated, mark_newer, misdated, newest_first
+from qa.recency import (
+    asks_latest,
+    day_of,
+    days_stated,
+    mark_newer,
+    misdated,
+    newest_first,
+    without_years,
+)
 
 ITEM = ("<item><title>{title}</title><guid>{guid}</guid><link>https://herald.example/{guid}"
         "</link><pubDate>{date}</pubDate><description>{text}</description></item>")
@@ -162,3 +170,13 @@ def test_an_answers_day_is_the_one_its_quote_says_or_points_to(claim, text, publ
 def test_the_questions_own_date_may_be_repeated():
     assert not misdated("On 3 May the polls open.", "The polls open.", None,
                         given="What happens on 3 May?")
+
+
+def test_only_the_given_years_are_cut_and_only_where_they_date_a_day_or_month():
+    made_up = {"2016"}
+    assert without_years("Saturday, February 26, 2016 [1].", made_up) == (
+        "Saturday, February 26 [1].")
+    assert without_years("on 26th of February 2016.", made_up) == "on 26th of February."
+    assert without_years("in February 2016 he left.", made_up) == "in February he left."
+    assert without_years("He won in 2016.", made_up) == "He won in 2016."  # a year alone
+    assert without_years("on 26 February 2005.", made_up) == "on 26 February 2005."  # stated

@@ -16,6 +16,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Generator
+from dataclasses import replace
 
 from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
@@ -28,7 +29,7 @@ from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.chat import close_model
 from qa.readers.evidence import Sentence, select
 from qa.readers.followup import Rewriter
-from qa.recency import dated, day_of
+from qa.recency import dated, day_of, without_years
 from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
@@ -210,16 +211,17 @@ class GenerativeReader:
         choice = bool(re.search(r"\bor\b", asked, re.IGNORECASE))
         for sentence in split_answer(raw, len(evidence)):
             removed += len(sentence.fabricated)
-            cited = [evidence[n - 1] for n in sentence.cited]
-            best, misnamed = self._best(sentence.text, cited, given, asked, floor)
-            if best is None or best.score < self.verifier.threshold:
-                # The model may have cited the wrong number: look at every sentence it read.
-                others = [s for s in evidence if s not in cited]
-                alt, also = self._best(sentence.text, others, given, asked, floor)
-                misnamed = misnamed or also
-                if alt is not None and alt.score >= self.verifier.threshold:
-                    best, moved = alt, moved + 1
+            best, misnamed, shifted = self._supported(sentence, evidence, given, asked, floor)
             supported = best is not None and best.score >= self.verifier.threshold
+            undated = without_years(sentence.text, invented(sentence.text, read))
+            if not supported and undated != sentence.text and answer_type(asked) != "year":
+                # Only the year the model dated the article's day with is its own: the day,
+                # shown without it, may be what the article says.
+                retry = replace(sentence, text=undated)
+                found = self._supported(retry, evidence, given, asked, floor)
+                if found[0] is not None and found[0].score >= self.verifier.threshold:
+                    sentence, (best, misnamed, shifted), supported = retry, found, True
+            moved += shifted
             if supported and counts_other(asked, sentence.text):
                 # True to the sentence, but a count of something else ("70 projects" for
                 # how many tanks): the sentences hold no count of what was asked.
@@ -242,6 +244,21 @@ class GenerativeReader:
                         "moved_citations": moved, "misattributed": misattributed,
                         "invented_numbers": sorted(made_up), "miscounted": miscounted,
                         "restated": restated if restated == dropped else 0}
+
+    def _supported(self, sentence, evidence: list[Sentence], given: str, asked: str,
+                   floor: float):
+        """The best support of an answer sentence among those it cites, else among all the
+        model read (it may have cited the wrong number); whether a name was pinned on the
+        wrong sentence; and whether the citation moved."""
+        cited = [evidence[n - 1] for n in sentence.cited]
+        best, misnamed = self._best(sentence.text, cited, given, asked, floor)
+        if best is None or best.score < self.verifier.threshold:
+            others = [s for s in evidence if s not in cited]
+            alt, also = self._best(sentence.text, others, given, asked, floor)
+            misnamed = misnamed or also
+            if alt is not None and alt.score >= self.verifier.threshold:
+                return alt, misnamed, True
+        return best, misnamed, False
 
     def _best(self, claim: str, sentences: list[Sentence], given: str, asked: str,
               floor: float = 0.0):

@@ -212,7 +212,7 @@ def test_a_restart_restores_the_evaluated_opening_and_drafts_the_same(local_app,
     model.llm.n_tokens = 0  # nothing cached: this prompt evaluates its opening afresh
     # The restored cache is the evaluated one: the same draft, the same probability.
     assert restored == draft(model)
-    restarted.llm.close()
+    restarted.close()
 
 
 def test_a_closed_local_model_frees_its_weights_and_refuses_to_answer(local_app):

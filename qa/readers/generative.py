@@ -213,8 +213,9 @@ class GenerativeReader:
             removed += len(sentence.fabricated)
             best, misnamed, shifted = self._supported(sentence, evidence, given, asked, floor)
             supported = best is not None and best.score >= self.verifier.threshold
-            undated = without_years(sentence.text, invented(sentence.text, read))
-            if not supported and undated != sentence.text and answer_type(asked) != "year":
+            made = set() if supported else invented(sentence.text, read)
+            undated = without_years(sentence.text, made)
+            if undated != sentence.text and answer_type(asked) != "year":
                 # Only the year the model dated the article's day with is its own: the day,
                 # shown without it, may be what the article says.
                 retry = replace(sentence, text=undated)
@@ -237,7 +238,7 @@ class GenerativeReader:
             else:
                 dropped += 1
                 misattributed += misnamed
-                made_up |= invented(sentence.text, read)
+                made_up |= made
                 restated += not (set(terms(sentence.text)) - known
                                  or YES_NO.match(sentence.text) or choice)
         return claims, {"removed_markers": removed, "dropped_sentences": dropped,

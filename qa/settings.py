@@ -121,6 +121,10 @@ class Settings(BaseSettings):
         default_factory=lambda: _cores(), ge=1,
         description="llama.cpp threads: one per core it may have to itself",
     )
+    local_repack: Literal["auto", "on", "off"] = Field(
+        "auto", description="llama.cpp's repacked weight layout: on, off, or whichever "
+        "answers faster on this CPU (timed once, ~10 s, and kept beside the model file)",
+    )
     local_context: int = Field(4096, ge=512, description="llama.cpp context, in tokens")
     condense: Literal["model", "rules"] = Field(
         "rules", description="a follow-up, with a generative reader: rewritten by the model "

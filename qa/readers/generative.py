@@ -388,6 +388,9 @@ def _history(question: ReaderInput) -> str:
     return f"Earlier in this chat: {' / '.join(t.content for t in turns)}\n" if turns else ""
 
 
+REPACK = {"on": True, "off": False, "auto": None}
+
+
 @register("local")
 def _local(spec: str, settings, parts) -> GenerativeReader:
     from pathlib import Path
@@ -399,7 +402,7 @@ def _local(spec: str, settings, parts) -> GenerativeReader:
     name = "local" if not spec else f"local:{path.name}"
     return _reader(LazyModel(name, lambda: LlamaCppModel(
         path, threads=settings.local_threads, context=settings.local_context,
-        max_tokens=settings.model_max_tokens, name=name,
+        max_tokens=settings.model_max_tokens, name=name, repack=REPACK[settings.local_repack],
         state_dir=Path(settings.data_dir) / "llama",  # the evaluated opening, for the next start
     )), settings, parts)
 

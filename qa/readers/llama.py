@@ -47,16 +47,19 @@ class LlamaCppModel:
     """Greedy generation from a local GGUF file; ``generate`` is the reader's seam."""
 
     def __init__(self, path: Path, *, threads: int, context: int = 4096, max_tokens: int = 96,
-                 name: str | None = None, state_dir: Path | None = None):
+                 name: str | None = None, state_dir: Path | None = None,
+                 repack: bool | None = None):
         self.check(path)
         import llama_cpp
-        from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.name = name or f"local:{path.name}"
         self.max_tokens = max_tokens
-        self.llm = Llama(str(path), n_ctx=context, n_threads=threads, n_threads_batch=threads,
-                         n_batch=512, flash_attn=True, verbose=False)
+        if repack is None:  # whichever layout answers faster on this CPU
+            repack = fastest_layout(path, threads)
+        self.llm = _llama()(str(path), repack=repack, n_ctx=context, n_threads=threads,
+                            n_threads_batch=threads, n_batch=512, flash_attn=True,
+                            verbose=False)
         self._vocab = self.llm.n_vocab()
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
@@ -75,7 +78,7 @@ class LlamaCppModel:
         stat = path.stat()
         # What the cached opening's numbers depend on, besides its tokens.
         self._identity = (f"{llama_cpp.__version__}|{path.resolve()}|{stat.st_size}|"
-                          f"{stat.st_mtime_ns}|{context}|{threads}|{EVAL_CHUNK}|flash")
+                          f"{stat.st_mtime_ns}|{context}|{threads}|{EVAL_CHUNK}|flash|repack={repack}")
 
     @staticmethod
     def check(path: Path) -> None:
@@ -269,6 +272,44 @@ class LlamaCppModel:
         top = float(logits.max())
         total = float(np.exp(logits - top).sum())
         return {k: float(np.exp(logits[ids] - top).sum() / total) for k, ids in watched.items()}
+
+
+def fastest_layout(path: Path, threads: int) -> bool:
+    """Repack the weights or not: whichever answers faster here (``qa.readers.repack``)."""
+    import llama_cpp
+
+    from qa.readers.repack import LayoutTimer, choose
+
+    timer = LayoutTimer(lambda repack: _llama()(str(path), repack=repack, n_ctx=512,
+                                                n_threads=threads, n_threads_batch=threads,
+                                                n_batch=512, flash_attn=True, verbose=False))
+    try:
+        return choose(path, threads, llama_cpp.__version__, timer)
+    finally:
+        timer.close()
+
+
+def _llama():
+    """``Llama`` with llama.cpp's weight repacking (``use_extra_bufts``) as an argument,
+    which llama-cpp-python 0.3.36 does not pass through: its constructor fills
+    ``model_params`` and loads the model in one call, so the setter sets the field."""
+    from llama_cpp import Llama
+
+    class RepackingLlama(Llama):
+        def __init__(self, *args, repack: bool, **kwargs):
+            self._repack = repack
+            super().__init__(*args, **kwargs)
+
+        @property
+        def model_params(self):
+            return self._model_params
+
+        @model_params.setter
+        def model_params(self, params):
+            params.use_extra_bufts = self._repack
+            self._model_params = params
+
+    return RepackingLlama
 
 
 def _shared(cached, tokens: list[int]) -> int:

@@ -1,0 +1,112 @@
+"""Answer latency with llama.cpp's weights repacked and not, on this machine.
+
+``python -m bench.layout [--questions FILE] [--limit 30] [--rounds 2] [--bbc CSV] [--out FILE]``
+
+``python app.py`` with the local model over the seeds and the BBC articles, once with
+``QA_LOCAL_REPACK=on`` and once ``off``, alternated ``--rounds`` times so that drift in the
+machine's speed hits both alike. Each start answers one question that is not a fixture,
+then each question of ``--questions`` (follow-ups left out) streamed over HTTP: time to the
+first streamed token and to the whole answer, as the client sees them. Medians and p95 per
+layout, and the plain layout's ratio against the repacked one, which is llama.cpp's default.
+Also what ``QA_LOCAL_REPACK=auto`` chose here. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from bench.haystack import BBC_CSV
+from bench.latency import peak_rss_mb
+from bench.report import emit
+from qa.readers.repack import store
+from qa.settings import Settings
+from tests.servers import ROOT, app_env, free_port, spawn, stop, wait_until
+
+WARM_UP = "What did the prime minister say about the economy?"
+LAYOUTS = {"repacked": "on", "plain": "off"}
+
+
+def ask(base: str, question: str) -> tuple[float, float]:
+    """Stream one answer: seconds to its first token and to its end."""
+    asked, first = time.perf_counter(), None
+    with requests.post(f"{base}/ask", json={"question": question, "stream": True},
+                       stream=True, timeout=120) as response:
+        for line in response.iter_lines():
+            if first is None and line.startswith(b"event: token"):
+                first = time.perf_counter() - asked
+    total = time.perf_counter() - asked
+    return (total if first is None else first), total
+
+
+def serve_and_ask(data: Path, layout: str, questions: list[str]) -> tuple[list, float | None]:
+    """The (first token, whole answer) seconds of each question, and the server's peak RSS."""
+    env = app_env(data, ROOT / "seeds", free_port(), QA_ANSWER_MODEL="local",
+                  QA_LOCAL_REPACK=LAYOUTS[layout])
+    base = f"http://127.0.0.1:{env['QA_PORT']}"
+    proc = spawn([sys.executable, str(ROOT / "app.py")], env)
+    try:
+        wait_until(lambda: requests.get(f"{base}/readyz", timeout=10).status_code == 200,
+                   proc, 300, "app.py")
+        ask(base, WARM_UP)  # waits for the model's warm-up
+        times = [ask(base, q) for q in questions]
+        return times, peak_rss_mb(proc.pid)
+    finally:
+        stop(proc)
+
+
+def summary(times: list[tuple[float, float]]) -> dict:
+    firsts, totals = sorted(t[0] for t in times), sorted(t[1] for t in times)
+    return {"first_token_p50_s": round(statistics.median(firsts), 2),
+            "answer_p50_s": round(statistics.median(totals), 2),
+            "answer_p95_s": round(totals[int(0.95 * (len(totals) - 1))], 2)}
+
+
+def measure(questions: list[str], rounds: int, bbc: Path, log=print) -> dict:
+    times: dict[str, list[tuple[float, float]]] = {layout: [] for layout in LAYOUTS}
+    rss: dict[str, list[float]] = {layout: [] for layout in LAYOUTS}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "ingest", str(bbc)],
+                       cwd=ROOT, env=app_env(data, ROOT / "seeds"), check=True,
+                       capture_output=True)
+        for i in range(rounds):
+            for layout in LAYOUTS:
+                run, peak = serve_and_ask(data, layout, questions)
+                times[layout] += run
+                rss[layout] += [peak] if peak else []
+                log(f"round {i + 1} {layout}: {json.dumps(summary(run))}, peak RSS {peak} MiB")
+    medians = {layout: {**summary(rows), "peak_rss_mb": max(rss[layout], default=None)}
+               for layout, rows in times.items()}
+    ratio = {key: round(medians["plain"][key] / medians["repacked"][key], 2)
+             for key in summary(times["plain"])}
+    kept = store(ROOT / Settings.from_env().local_model_path)
+    chosen = list(json.loads(kept.read_text()).values()) if kept.is_file() else None
+    return {"questions": len(questions), "rounds": rounds, "medians": medians,
+            "plain_vs_repacked": ratio, "auto_chose": chosen}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=ROOT / "tests/fixtures/bbc-a.jsonl")
+    parser.add_argument("--limit", type=int, default=30, help="questions asked per start")
+    parser.add_argument("--rounds", type=int, default=2, help="starts of each layout")
+    parser.add_argument("--bbc", type=Path, default=BBC_CSV, help="the BBC articles' CSV")
+    parser.add_argument("--out", type=Path, help="also write the result here as JSON")
+    args = parser.parse_args(argv)
+    rows = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
+    questions = [r["question"] for r in rows if not r.get("history")][: args.limit]
+    emit(measure(questions, args.rounds, args.bbc, log=lambda t: print(t, file=sys.stderr)),
+         args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Whether llama.cpp repacks the weights: timed once per machine, kept beside the model.
+
+The choice itself runs on fake timings; the slow tests load the real model in each layout.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.errors import ConfigError
+from qa.readers import repack
+from qa.readers.generative import REPACK
+from qa.settings import Settings
+
+MODEL = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+
+
+class FakeTimer:
+    """Seconds per prompt token and per written token of each layout, and the calls made."""
+
+    def __init__(self, repacked=(0.010, 0.060), plain=(0.007, 0.080)):
+        self.timings = {True: repacked, False: plain}
+        self.calls: list[bool] = []
+
+    def __call__(self, layout: bool) -> tuple[float, float]:
+        self.calls.append(layout)
+        return self.timings[layout]
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"weights")
+    return path
+
+
+def test_the_layout_that_answers_faster_is_chosen_and_kept(model_file: Path):
+    # 220 prompt tokens and 10 written: plain 1.54 + 0.8 s beats repacked 2.2 + 0.6 s.
+    timer = FakeTimer()
+    assert repack.choose(model_file, 2, "0.3.36", timer) is False
+    assert sorted(timer.calls) == [False, False, True, True]  # both, alternated, twice
+    kept = json.loads(model_file.with_name("model.gguf.repack.json").read_text())
+    (verdict,) = kept.values()
+    assert verdict["repack"] is False and verdict["plain"]["answer_s"] == 2.34
+    # Kept: the next start reads the verdict and times nothing.
+    again = FakeTimer(repacked=(0.001, 0.001))
+    assert repack.choose(model_file, 2, "0.3.36", again) is False and again.calls == []
+
+
+def test_a_cpu_that_writes_much_faster_repacked_keeps_repacking(model_file: Path):
+    timer = FakeTimer(repacked=(0.0075, 0.030), plain=(0.007, 0.080))
+    assert repack.choose(model_file, 2, "0.3.36", timer) is True
+
+
+def test_each_layout_counts_its_best_round(model_file: Path):
+    # Repacked, plain, repacked, plain: repacked's first round was slowed by something else
+    # running; its second beats plain.
+    rounds = iter([(0.020, 0.060), (0.007, 0.080), (0.006, 0.060), (0.007, 0.080)])
+    assert repack.choose(model_file, 2, "0.3.36", lambda layout: next(rounds)) is True
+
+
+def test_another_thread_count_or_llama_version_is_timed_again(model_file: Path):
+    repack.choose(model_file, 2, "0.3.36", FakeTimer())
+    for threads, version in ((1, "0.3.36"), (2, "0.3.37")):
+        timer = FakeTimer()
+        repack.choose(model_file, threads, version, timer)
+        assert timer.calls, (threads, version)
+    assert len(json.loads(model_file.with_name("model.gguf.repack.json").read_text())) == 3
+
+
+def test_an_unreadable_verdict_is_timed_again(model_file: Path):
+    model_file.with_name("model.gguf.repack.json").write_text("{not json")
+    timer = FakeTimer()
+    assert repack.choose(model_file, 2, "0.3.36", timer) is False and timer.calls
+
+
+def test_a_directory_it_cannot_write_only_costs_the_keeping(model_file: Path, caplog):
+    model_file.with_name("model.gguf.repack.json").mkdir()  # a directory where the file goes
+    assert repack.choose(model_file, 2, "0.3.36", FakeTimer()) is False
+    assert "could not keep" in caplog.text
+
+
+def test_the_setting_names_a_layout_or_auto():
+    assert REPACK[Settings(local_repack="on").local_repack] is True
+    assert REPACK[Settings(local_repack="off").local_repack] is False
+    assert REPACK[Settings().local_repack] is None  # auto: timed
+    with pytest.raises(ConfigError, match="QA_LOCAL_REPACK"):
+        Settings(local_repack="maybe")
+
+
+# -- the real model ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_model(tmp_path: Path) -> Path:
+    if not MODEL.is_file():
+        pytest.skip("the local model is not installed (make setup)")
+    link = tmp_path / MODEL.name  # its verdict file goes here, not beside the real model
+    link.symlink_to(MODEL.resolve())
+    return link
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", [True, False])
+def test_the_model_loads_in_the_layout_asked_for(real_model: Path, layout: bool):
+    from qa.readers.llama import LlamaCppModel
+
+    model = LlamaCppModel(real_model, threads=2, context=512, repack=layout)
+    try:
+        assert model.llm.model_params.use_extra_bufts is layout
+        assert f"repack={layout}" in model._identity  # its saved opening is its own
+    finally:
+        model.close()
+
+
+@pytest.mark.slow
+def test_auto_loads_the_layout_timed_on_this_machine(real_model: Path):
+    from qa.readers.llama import LlamaCppModel
+
+    model = LlamaCppModel(real_model, threads=2, context=512, repack=None)
+    try:
+        kept = json.loads(real_model.with_name(f"{MODEL.name}.repack.json").read_text())
+        (verdict,) = kept.values()
+        assert set(verdict) == {"repack", "repacked", "plain"}
+        assert model.llm.model_params.use_extra_bufts is verdict["repack"]
+    finally:
+        model.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -289,6 +290,7 @@ def fastest_layout(path: Path, threads: int) -> bool:
         timer.close()
 
 
+@functools.cache
 def _llama():
     """``Llama`` with llama.cpp's weight repacking (``use_extra_bufts``) as an argument,
     which llama-cpp-python 0.3.36 does not pass through: its constructor fills

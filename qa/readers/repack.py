@@ -33,23 +33,23 @@ SAMPLE_TOKENS, SAMPLE_WRITES, ROUNDS = 128, 6, 2
 SAMPLE = ("The minister said on Tuesday that the plan would cost £2bn over five years, "
           "and critics warned that thousands of jobs could be lost in the north of England. ")
 
-# (seconds per prompt token, seconds per written token) of a layout (repacked or not)
-Timer = Callable[[bool], tuple[float, float]]  # layout -> its timings
+# repacked or not -> (seconds per prompt token, seconds per written token)
+Timer = Callable[[bool], tuple[float, float]]
 
 
 def cpu_name() -> str:
     """The CPU's model name and a digest of its instruction sets (a VM may name several
     generations of a vendor's CPUs alike)."""
-    name, flags = platform.processor() or platform.machine(), ""
+    fields: dict[str, str] = {}
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and name == (platform.processor()
-                                                        or platform.machine()):
-                name = value.strip()
-            elif key.strip() == "flags" and not flags:
-                flags = hashlib.sha256(" ".join(sorted(value.split())).encode()).hexdigest()[:8]
-    return f"{name} [{flags}]" if flags else name
+            fields.setdefault(key.strip(), value.strip())  # the first core's
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "flags" not in fields:
+        return name
+    flags = " ".join(sorted(fields["flags"].split()))
+    return f"{name} [{hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
 
 
 def identity(path: Path, threads: int, version: str) -> str:

@@ -115,6 +115,20 @@ def ask(conn: http.client.HTTPConnection, question: str, history: list[dict]) ->
     return elapsed, json.loads(payload)
 
 
+def stream_answer(base: str, question: str) -> tuple[float | None, float]:
+    """Ask ``question`` streamed over HTTP (``requests``): seconds to its first streamed token
+    (None if none came) and to its end, as the client sees them."""
+    import requests
+
+    asked, first = time.perf_counter(), None
+    with requests.post(f"{base}/ask", json={"question": question, "stream": True},
+                       stream=True, timeout=120) as response:
+        for line in response.iter_lines():
+            if first is None and line.startswith(b"event: token"):
+                first = time.perf_counter() - asked
+    return first, time.perf_counter() - asked
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)

@@ -19,13 +19,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 
 from bench.haystack import BBC_CSV
-from bench.latency import peak_rss_mb
+from bench.latency import peak_rss_mb, stream_answer
 from bench.report import emit
 from qa.readers.repack import store
 from qa.settings import Settings
@@ -33,18 +32,6 @@ from tests.servers import ROOT, app_env, free_port, spawn, stop, wait_until
 
 WARM_UP = "What did the prime minister say about the economy?"
 LAYOUTS = {"repacked": "on", "plain": "off"}
-
-
-def ask(base: str, question: str) -> tuple[float, float]:
-    """Stream one answer: seconds to its first token and to its end."""
-    asked, first = time.perf_counter(), None
-    with requests.post(f"{base}/ask", json={"question": question, "stream": True},
-                       stream=True, timeout=120) as response:
-        for line in response.iter_lines():
-            if first is None and line.startswith(b"event: token"):
-                first = time.perf_counter() - asked
-    total = time.perf_counter() - asked
-    return (total if first is None else first), total
 
 
 def serve_and_ask(data: Path, layout: str, questions: list[str]) -> tuple[list, float | None]:
@@ -56,8 +43,10 @@ def serve_and_ask(data: Path, layout: str, questions: list[str]) -> tuple[list, 
     try:
         wait_until(lambda: requests.get(f"{base}/readyz", timeout=10).status_code == 200,
                    proc, 300, "app.py")
-        ask(base, WARM_UP)  # waits for the model's warm-up
-        times = [ask(base, q) for q in questions]
+        stream_answer(base, WARM_UP)  # waits for the model's warm-up
+        # An answer that streams no token (an abstention) is first seen whole.
+        times = [(first or total, total) for first, total in
+                 (stream_answer(base, q) for q in questions)]
         return times, peak_rss_mb(proc.pid)
     finally:
         stop(proc)

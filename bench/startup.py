@@ -29,6 +29,7 @@ from pathlib import Path
 
 import requests
 
+from bench.latency import stream_answer
 from bench.report import emit
 from tests.servers import ROOT, app_env, free_port, spawn, stop, wait_until
 
@@ -45,12 +46,7 @@ def timed_start(data: Path, seeds: Path) -> dict:
         wait_until(lambda: requests.get(f"{base}/readyz", timeout=10).status_code == 200,
                    proc, 300, "app.py")
         ready = time.perf_counter() - started
-        asked, first = time.perf_counter(), None
-        with requests.post(f"{base}/ask", json={"question": QUESTION, "stream": True},
-                           stream=True, timeout=120) as response:
-            for line in response.iter_lines():
-                if first is None and line.startswith(b"event: token"):
-                    first = time.perf_counter() - asked
+        first, _ = stream_answer(base, QUESTION)
         if first is None:
             raise RuntimeError("the answer streamed no token")
     finally:

@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 
 from bench.haystack import BBC_CSV
-from bench.latency import peak_rss_mb, stream_answer
+from bench.latency import peak_rss_mb, percentile, stream_answer
 from bench.report import emit
 from qa.readers.repack import store
 from qa.settings import Settings
@@ -56,7 +56,7 @@ def summary(times: list[tuple[float, float]]) -> dict:
     firsts, totals = sorted(t[0] for t in times), sorted(t[1] for t in times)
     return {"first_token_p50_s": round(statistics.median(firsts), 2),
             "answer_p50_s": round(statistics.median(totals), 2),
-            "answer_p95_s": round(totals[int(0.95 * (len(totals) - 1))], 2)}
+            "answer_p95_s": round(percentile(totals, 95), 2)}
 
 
 def measure(questions: list[str], rounds: int, bbc: Path, log=print) -> dict:

@@ -128,3 +128,20 @@ def test_auto_loads_the_layout_timed_on_this_machine(real_model: Path):
         assert model.llm.model_params.use_extra_bufts is verdict["repack"]
     finally:
         model.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kept", [False, True])
+def test_auto_obeys_the_verdict_kept_for_this_machine(real_model: Path, kept: bool):
+    import llama_cpp
+
+    from qa.readers.llama import LlamaCppModel
+
+    key = repack.identity(real_model, 2, llama_cpp.__version__)
+    repack.store(real_model).write_text(json.dumps({key: {"repack": kept}}))
+    model = LlamaCppModel(real_model, threads=2, context=512, repack=None)
+    try:
+        assert model.llm.model_params.use_extra_bufts is kept
+        assert json.loads(repack.store(real_model).read_text()) == {key: {"repack": kept}}
+    finally:
+        model.close()

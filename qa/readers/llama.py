@@ -58,9 +58,7 @@ class LlamaCppModel:
         self.max_tokens = max_tokens
         if repack is None:  # whichever layout answers faster on this CPU
             repack = fastest_layout(path, threads)
-        self.llm = _llama()(str(path), repack=repack, n_ctx=context, n_threads=threads,
-                            n_threads_batch=threads, n_batch=512, flash_attn=True,
-                            verbose=False)
+        self.llm = _load(path, repack, threads, context)
         self._vocab = self.llm.n_vocab()
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
@@ -281,13 +279,18 @@ def fastest_layout(path: Path, threads: int) -> bool:
 
     from qa.readers.repack import LayoutTimer, choose
 
-    timer = LayoutTimer(lambda repack: _llama()(str(path), repack=repack, n_ctx=512,
-                                                n_threads=threads, n_threads_batch=threads,
-                                                n_batch=512, flash_attn=True, verbose=False))
+    # A small context: the timing evaluates 134 tokens.
+    timer = LayoutTimer(lambda repack: _load(path, repack, threads, context=512))
     try:
         return choose(path, threads, llama_cpp.__version__, timer)
     finally:
         timer.close()
+
+
+def _load(path: Path, repack: bool, threads: int, context: int):
+    """The llama.cpp model as every answer runs it: greedy, flash attention, batches of 512."""
+    return _llama()(str(path), repack=repack, n_ctx=context, n_threads=threads,
+                    n_threads_batch=threads, n_batch=512, flash_attn=True, verbose=False)
 
 
 @functools.cache

@@ -11,9 +11,11 @@ setup: $(VENV)/.installed model
 
 # llama-cpp-python is compiled here, for this CPU (tools/llama_build_flags.py says why not
 # -march=native), never taken from a wheel cache built on another machine: ~5 minutes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt tools/llama_build_flags.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# Uninstalled first: a change of build flags rebuilds it (pip keeps an installed version).
+	$(PY) -m pip uninstall --quiet --yes llama-cpp-python
 	CMAKE_ARGS="$$(python3 tools/llama_build_flags.py)" \
 		$(PY) -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
 	$(PY) -m pip install --quiet -r requirements-dev.txt

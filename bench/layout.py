@@ -34,10 +34,10 @@ WARM_UP = "What did the prime minister say about the economy?"
 LAYOUTS = {"repacked": "on", "plain": "off"}
 
 
-def serve_and_ask(data: Path, layout: str, questions: list[str]) -> tuple[list, float | None]:
-    """The (first token, whole answer) seconds of each question, and the server's peak RSS."""
-    env = app_env(data, ROOT / "seeds", free_port(), QA_ANSWER_MODEL="local",
-                  QA_LOCAL_REPACK=LAYOUTS[layout])
+def serve_and_ask(data: Path, questions: list[str], **env: str) -> tuple[list, float | None]:
+    """The (first token, whole answer) seconds of each question asked of ``python app.py``
+    with the local model and ``env``, and the server's peak RSS."""
+    env = app_env(data, ROOT / "seeds", free_port(), QA_ANSWER_MODEL="local", **env)
     base = f"http://127.0.0.1:{env['QA_PORT']}"
     proc = spawn([sys.executable, str(ROOT / "app.py")], env)
     try:
@@ -52,6 +52,21 @@ def serve_and_ask(data: Path, layout: str, questions: list[str]) -> tuple[list, 
         stop(proc)
 
 
+def ingest_bbc(tmp: Path, bbc: Path) -> Path:
+    """A data directory with the seeds and the BBC articles ingested."""
+    data = tmp / "data"
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "ingest", str(bbc)],
+                   cwd=ROOT, env=app_env(data, ROOT / "seeds"), check=True,
+                   capture_output=True)
+    return data
+
+
+def questions_of(path: Path, limit: int) -> list[str]:
+    """The first ``limit`` questions of a fixture file that are not follow-ups."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+    return [r["question"] for r in rows if not r.get("history")][:limit]
+
+
 def summary(times: list[tuple[float, float]]) -> dict:
     firsts, totals = sorted(t[0] for t in times), sorted(t[1] for t in times)
     return {"first_token_p50_s": round(statistics.median(firsts), 2),
@@ -63,13 +78,10 @@ def measure(questions: list[str], rounds: int, bbc: Path, log=print) -> dict:
     times: dict[str, list[tuple[float, float]]] = {layout: [] for layout in LAYOUTS}
     rss: dict[str, list[float]] = {layout: [] for layout in LAYOUTS}
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "ingest", str(bbc)],
-                       cwd=ROOT, env=app_env(data, ROOT / "seeds"), check=True,
-                       capture_output=True)
+        data = ingest_bbc(Path(tmp), bbc)
         for i in range(rounds):
             for layout in LAYOUTS:
-                run, peak = serve_and_ask(data, layout, questions)
+                run, peak = serve_and_ask(data, questions, QA_LOCAL_REPACK=LAYOUTS[layout])
                 times[layout] += run
                 rss[layout] += [peak] if peak else []
                 log(f"round {i + 1} {layout}: {json.dumps(summary(run))}, peak RSS {peak} MiB")
@@ -83,16 +95,20 @@ def measure(questions: list[str], rounds: int, bbc: Path, log=print) -> dict:
             "plain_vs_repacked": ratio, "auto_chose": chosen}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_serving_arguments(parser: argparse.ArgumentParser, each: str) -> None:
+    """The arguments of a benchmark that serves the BBC articles and streams questions."""
     parser.add_argument("--questions", type=Path, default=ROOT / "tests/fixtures/bbc-a.jsonl")
     parser.add_argument("--limit", type=int, default=30, help="questions asked per start")
-    parser.add_argument("--rounds", type=int, default=2, help="starts of each layout")
+    parser.add_argument("--rounds", type=int, default=2, help=f"starts of each {each}")
     parser.add_argument("--bbc", type=Path, default=BBC_CSV, help="the BBC articles' CSV")
     parser.add_argument("--out", type=Path, help="also write the result here as JSON")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_serving_arguments(parser, "layout")
     args = parser.parse_args(argv)
-    rows = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
-    questions = [r["question"] for r in rows if not r.get("history")][: args.limit]
+    questions = questions_of(args.questions, args.limit)
     emit(measure(questions, args.rounds, args.bbc, log=lambda t: print(t, file=sys.stderr)),
          args.out)
 

@@ -62,13 +62,13 @@ def test_each_layout_counts_its_best_round(model_file: Path):
     assert repack.choose(model_file, 2, "0.3.36", lambda layout: next(rounds)) is True
 
 
-def test_another_thread_count_or_llama_version_is_timed_again(model_file: Path):
+def test_another_thread_count_or_llama_build_is_timed_again(model_file: Path):
     repack.choose(model_file, 2, "0.3.36", FakeTimer())
-    for threads, version in ((1, "0.3.36"), (2, "0.3.37")):
+    for threads, build in ((1, "0.3.36"), (2, "0.3.37"), (2, "0.3.36 [openmp]")):
         timer = FakeTimer()
-        repack.choose(model_file, threads, version, timer)
-        assert timer.calls, (threads, version)
-    assert len(json.loads(model_file.with_name("model.gguf.repack.json").read_text())) == 3
+        repack.choose(model_file, threads, build, timer)
+        assert timer.calls, (threads, build)
+    assert len(json.loads(model_file.with_name("model.gguf.repack.json").read_text())) == 4
 
 
 def test_an_unreadable_verdict_is_timed_again(model_file: Path):
@@ -133,11 +133,9 @@ def test_auto_loads_the_layout_timed_on_this_machine(real_model: Path):
 @pytest.mark.slow
 @pytest.mark.parametrize("kept", [False, True])
 def test_auto_obeys_the_verdict_kept_for_this_machine(real_model: Path, kept: bool):
-    import llama_cpp
+    from qa.readers.llama import LlamaCppModel, build_name
 
-    from qa.readers.llama import LlamaCppModel
-
-    key = repack.identity(real_model, 2, llama_cpp.__version__)
+    key = repack.identity(real_model, 2, build_name())
     repack.store(real_model).write_text(json.dumps({key: {"repack": kept}}))
     model = LlamaCppModel(real_model, threads=2, context=512, repack=None)
     try:

@@ -6,11 +6,21 @@ has it, and its AMX matrix kernels crash in this VM (SIGSEGV in
 CPU reports is switched on by name, AMX never. The result is still tuned to this CPU,
 which is why ``make`` builds it here with ``--no-cache-dir`` instead of reusing a wheel.
 Measured on the 2-core machine: prompt 81 tokens/s with AVX-512, 60 with AVX2 alone.
+
+Nor does llama.cpp use OpenMP (``GGML_OPENMP=OFF``: ggml's own thread pool). The process
+has one OpenMP runtime, torch's, which it shares with the embedding model, and it keeps a
+team of threads for every thread that ever computed: once the server's request threads
+have embedded questions, there are more such threads than cores, and OpenMP then stops
+its threads spinning between operations. A token written then took ~97 ms instead of ~82
+(served answers p50 ~0.2 s slower); and with nothing to throttle it, a core taken by
+another process made the spinning cost 6x. docs/performance.md has the figures.
+``--openmp`` prints the flags of the earlier build, to compare (``python -m bench.build``).
 """
 
 from __future__ import annotations
 
 import platform
+import sys
 from pathlib import Path
 
 # ggml's option -> the /proc/cpuinfo flags it needs
@@ -30,9 +40,10 @@ X86 = {
 COMMON = ["-DLLAVA_BUILD=OFF"]
 
 
-def flags() -> list[str]:
+def flags(openmp: bool = False) -> list[str]:
+    common = [*COMMON, f"-DGGML_OPENMP={'ON' if openmp else 'OFF'}"]
     if platform.machine() not in ("x86_64", "AMD64"):
-        return [*COMMON, "-DGGML_NATIVE=ON"]
+        return [*common, "-DGGML_NATIVE=ON"]
     try:
         cpu = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -41,8 +52,8 @@ def flags() -> list[str]:
                      if ln.startswith("flags")), []))
     options = [f"-D{name}={'ON' if set(needs) <= have else 'OFF'}"
                for name, needs in X86.items()]
-    return [*COMMON, "-DGGML_NATIVE=OFF", *options]
+    return [*common, "-DGGML_NATIVE=OFF", *options]
 
 
 if __name__ == "__main__":
-    print(" ".join(flags()))
+    print(" ".join(flags(openmp="--openmp" in sys.argv[1:])))

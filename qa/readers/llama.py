@@ -275,16 +275,23 @@ class LlamaCppModel:
 
 def fastest_layout(path: Path, threads: int) -> bool:
     """Repack the weights or not: whichever answers faster here (``qa.readers.repack``)."""
-    import llama_cpp
-
     from qa.readers.repack import LayoutTimer, choose
 
     # A small context: the timing evaluates 134 tokens.
     timer = LayoutTimer(lambda repack: _load(path, repack, threads, context=512))
     try:
-        return choose(path, threads, llama_cpp.__version__, timer)
+        return choose(path, threads, build_name(), timer)
     finally:
         timer.close()
+
+
+def build_name() -> str:
+    """llama-cpp-python's version and a digest of what its build has (instruction sets,
+    OpenMP or not): a rebuild with other flags may favour the other layout."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info()
+    return f"{llama_cpp.__version__} [{hashlib.sha256(info).hexdigest()[:8]}]"
 
 
 def _load(path: Path, repack: bool, threads: int, context: int):

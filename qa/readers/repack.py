@@ -52,9 +52,9 @@ def cpu_name() -> str:
     return f"{name} [{hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
 
 
-def identity(path: Path, threads: int, version: str) -> str:
+def identity(path: Path, threads: int, build: str) -> str:
     stat = path.stat()
-    return f"{cpu_name()}|{os.cpu_count()}|{threads}|{version}|{path.name}|{stat.st_size}"
+    return f"{cpu_name()}|{os.cpu_count()}|{threads}|{build}|{path.name}|{stat.st_size}"
 
 
 def store(path: Path) -> Path:
@@ -62,9 +62,9 @@ def store(path: Path) -> Path:
     return path.with_name(f"{path.name}.repack.json")
 
 
-def choose(path: Path, threads: int, version: str, timer: Timer) -> bool:
+def choose(path: Path, threads: int, build: str, timer: Timer) -> bool:
     """Repack or not: the kept verdict for this machine, else timed by ``timer`` and kept."""
-    key = identity(path, threads, version)
+    key = identity(path, threads, build)
     verdicts = _read(store(path))
     if isinstance(verdicts.get(key), dict) and isinstance(verdicts[key].get("repack"), bool):
         return verdicts[key]["repack"]

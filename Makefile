@@ -9,8 +9,8 @@ MODEL := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
 setup: $(VENV)/.installed model
 
-# llama-cpp-python is compiled here, for this CPU (tools/llama_build_flags.py says why not
-# -march=native), never taken from a wheel cache built on another machine: ~5 minutes.
+# llama-cpp-python is compiled here, for this CPU (tools/llama_build_flags.py says why neither
+# -march=native nor OpenMP), never taken from a wheel cache built elsewhere: ~5 minutes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt tools/llama_build_flags.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -38,10 +38,10 @@ def pythonpath(site: Path | None) -> dict:
 
 def build_info(site: Path | None) -> str:
     """What ``llama_print_system_info`` says of the build importable with ``site`` first."""
-    path = f"{site}:{ROOT}" if site else str(ROOT)
     code = "import llama_cpp; print(llama_cpp.llama_print_system_info().decode().strip())"
-    return subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": path},
-                          capture_output=True, text=True, check=True).stdout.strip()
+    env = {"PYTHONPATH": str(ROOT), **pythonpath(site)}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip()
 
 
 def measure(questions: list[str], other: Path, rounds: int, bbc: Path, log=print) -> dict:

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.layout import add_serving_arguments, ingest_bbc, questions_of, serve_and_ask, summary
+from bench.layout import add_serving_arguments, alternate, ingest_bbc, questions_of, ratio
 from bench.report import emit
 from tests.servers import ROOT, app_env
 
@@ -46,27 +46,18 @@ def build_info(site: Path | None) -> str:
 
 def measure(questions: list[str], other: Path, rounds: int, bbc: Path, log=print) -> dict:
     sites = {"installed": None, "other": other}
-    times: dict[str, list] = {name: [] for name in sites}
-    rss: dict[str, list[float]] = {name: [] for name in sites}
     with tempfile.TemporaryDirectory() as tmp:
         data = ingest_bbc(Path(tmp), bbc)
         for site in sites.values():  # each build's weight layout timed now, not by a start
             subprocess.run([sys.executable, "-m", "qa.readers.repack"], cwd=ROOT,
                            env=app_env(data, ROOT / "seeds", **pythonpath(site)),
                            check=True, capture_output=True)
-        for i in range(rounds):
-            for name, site in sites.items():
-                run, peak = serve_and_ask(data, questions, **pythonpath(site))
-                times[name] += run
-                rss[name] += [peak] if peak else []
-                log(f"round {i + 1} {name}: {summary(run)}, peak RSS {peak} MiB")
-    medians = {name: {**summary(rows), "peak_rss_mb": max(rss[name], default=None),
-                      "build": build_info(sites[name])}
-               for name, rows in times.items()}
-    ratio = {key: round(medians["installed"][key] / medians["other"][key], 2)
-             for key in summary(times["installed"])}
+        medians = alternate(data, questions, rounds,
+                            {name: pythonpath(site) for name, site in sites.items()}, log)
+    for name, site in sites.items():
+        medians[name]["build"] = build_info(site)
     return {"questions": len(questions), "rounds": rounds, "medians": medians,
-            "installed_vs_other": ratio}
+            "installed_vs_other": ratio(medians, "installed", "other")}
 
 
 def main(argv: list[str] | None = None) -> None:

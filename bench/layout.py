@@ -67,32 +67,46 @@ def questions_of(path: Path, limit: int) -> list[str]:
     return [r["question"] for r in rows if not r.get("history")][:limit]
 
 
+TIMES = ("first_token_p50_s", "answer_p50_s", "answer_p95_s")
+
+
 def summary(times: list[tuple[float, float]]) -> dict:
     firsts, totals = sorted(t[0] for t in times), sorted(t[1] for t in times)
-    return {"first_token_p50_s": round(statistics.median(firsts), 2),
-            "answer_p50_s": round(statistics.median(totals), 2),
-            "answer_p95_s": round(percentile(totals, 95), 2)}
+    figures = (statistics.median(firsts), statistics.median(totals), percentile(totals, 95))
+    return {key: round(value, 2) for key, value in zip(TIMES, figures, strict=True)}
+
+
+def alternate(data: Path, questions: list[str], rounds: int, variants: dict[str, dict],
+              log=print) -> dict[str, dict]:
+    """Serve ``data`` once per variant (the environment it names), alternated ``rounds``
+    times so that drift in the machine's speed hits all alike: each one's ``summary`` of
+    all its rounds and its server's peak RSS."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    rss: dict[str, list[float]] = {name: [] for name in variants}
+    for i in range(rounds):
+        for name, env in variants.items():
+            run, peak = serve_and_ask(data, questions, **env)
+            times[name] += run
+            rss[name] += [peak] if peak else []
+            log(f"round {i + 1} {name}: {json.dumps(summary(run))}, peak RSS {peak} MiB")
+    return {name: {**summary(rows), "peak_rss_mb": max(rss[name], default=None)}
+            for name, rows in times.items()}
+
+
+def ratio(medians: dict[str, dict], of: str, against: str) -> dict:
+    """Each time of ``of`` over the same time of ``against``."""
+    return {key: round(medians[of][key] / medians[against][key], 2) for key in TIMES}
 
 
 def measure(questions: list[str], rounds: int, bbc: Path, log=print) -> dict:
-    times: dict[str, list[tuple[float, float]]] = {layout: [] for layout in LAYOUTS}
-    rss: dict[str, list[float]] = {layout: [] for layout in LAYOUTS}
     with tempfile.TemporaryDirectory() as tmp:
-        data = ingest_bbc(Path(tmp), bbc)
-        for i in range(rounds):
-            for layout in LAYOUTS:
-                run, peak = serve_and_ask(data, questions, QA_LOCAL_REPACK=LAYOUTS[layout])
-                times[layout] += run
-                rss[layout] += [peak] if peak else []
-                log(f"round {i + 1} {layout}: {json.dumps(summary(run))}, peak RSS {peak} MiB")
-    medians = {layout: {**summary(rows), "peak_rss_mb": max(rss[layout], default=None)}
-               for layout, rows in times.items()}
-    ratio = {key: round(medians["plain"][key] / medians["repacked"][key], 2)
-             for key in summary(times["plain"])}
+        medians = alternate(ingest_bbc(Path(tmp), bbc), questions, rounds,
+                            {layout: {"QA_LOCAL_REPACK": value}
+                             for layout, value in LAYOUTS.items()}, log)
     kept = store(ROOT / Settings.from_env().local_model_path)
     chosen = list(json.loads(kept.read_text()).values()) if kept.is_file() else None
     return {"questions": len(questions), "rounds": rounds, "medians": medians,
-            "plain_vs_repacked": ratio, "auto_chose": chosen}
+            "plain_vs_repacked": ratio(medians, "plain", "repacked"), "auto_chose": chosen}
 
 
 def add_serving_arguments(parser: argparse.ArgumentParser, each: str) -> None:

@@ -106,12 +106,13 @@ def real_model(tmp_path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", [True, False])
 def test_the_model_loads_in_the_layout_asked_for(real_model: Path, layout: bool):
-    from qa.readers.llama import LlamaCppModel
+    from qa.readers.llama import LlamaCppModel, build_name
 
     model = LlamaCppModel(real_model, threads=2, context=512, repack=layout)
     try:
         assert model.llm.model_params.use_extra_bufts is layout
         assert f"repack={layout}" in model._identity  # its saved opening is its own
+        assert model._identity.startswith(f"{build_name()}|")  # and its build's
     finally:
         model.close()
 

@@ -75,8 +75,9 @@ class LlamaCppModel:
         self.closed = False
         self._lib, self._state_dir = llama_cpp, state_dir
         stat = path.stat()
-        # What the cached opening's numbers depend on, besides its tokens.
-        self._identity = (f"{llama_cpp.__version__}|{path.resolve()}|{stat.st_size}|"
+        # What the cached opening's numbers depend on, besides its tokens: a build with
+        # other kernels sums in another order.
+        self._identity = (f"{build_name()}|{path.resolve()}|{stat.st_size}|"
                           f"{stat.st_mtime_ns}|{context}|{threads}|{EVAL_CHUNK}|flash|repack={repack}")
 
     @staticmethod

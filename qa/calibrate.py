@@ -170,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"two-fold cross-validated accuracy: {sum(held_out) / 2:.3f}")
 
     if args.write:
-        WEIGHTS_FILE.write_text(json.dumps(asdict(weights), indent=2) + "\n")
+        # The file also holds the evidence order of the generative reader (qa.readers.evidence).
+        kept = json.loads(WEIGHTS_FILE.read_text()) if WEIGHTS_FILE.exists() else {}
+        WEIGHTS_FILE.write_text(json.dumps({**kept, **asdict(weights)}, indent=2) + "\n")
         print(f"wrote {WEIGHTS_FILE}")
     return 0
 

@@ -107,7 +107,7 @@ def measure(svc, fixtures: list[Fixture]) -> list[dict]:
             continue
         history = [Turn(t["role"], t["content"]) for t in fx.history or []]
         question = svc.pipeline.retrieve(AskRequest(fx.question, history))
-        evidence = select(question, reader.sentences, reader.words)
+        evidence = select(question, reader.sentences, reader.words, reader.order)
         gold = answer_sentence(svc, question, evidence, fx)
         row["in_one_sentence"] = gold is not None
         if gold is None or not evidence:

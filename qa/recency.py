@@ -54,13 +54,13 @@ def mark_newer(question: str, candidates: list) -> None:
         c.recency = rank[t] if t is not None else 0.0
 
 
-def newest_first(ranked: list, ratio: float) -> list:
+def newest_first(ranked: list, ratio: float, score=lambda c: c.score) -> list:
     """Put the newest of the sentences scoring within ``ratio`` of the best first, and drop
     sentences from older articles than it: for the latest news they are superseded. A
     clearly better sentence still wins; without ``recency`` marks nothing changes."""
     if not ranked or not any(c.recency for c in ranked):
         return ranked
-    close = [c for c in ranked if c.score >= ratio * ranked[0].score]
+    close = [c for c in ranked if score(c) >= ratio * score(ranked[0])]
     lead = max(close, key=lambda c: c.recency)  # max keeps the best-scored on a tie
     return [lead] + [c for c in ranked if c is not lead and c.recency >= lead.recency]
 

@@ -67,11 +67,11 @@ def test_the_answer_sentence_is_read_among_the_served_ones_and_alone(service):
 def test_an_answer_sentence_not_served_takes_the_last_ones_place(service, monkeypatch, depth):
     """The service's sentences lack the answer: among them it replaces the last one, and it
     is found among the scored candidates or, not retrieved at all, in its article."""
-    def served_without_the_answer(question, count, words):
+    def served_without_the_answer(question, count, words, order):
         for part in question.parts:  # depth 100: as if no passage of the article came back
             part.candidates = [c for c in part.candidates
                                if not (depth and c.chunk.article_id in PURL.sources)]
-        found = select(question, count + 20, words)
+        found = select(question, count + 20, words, order)
         return [s for s in found if not correct(s.text, PURL.answers)][:count]
 
     monkeypatch.setattr(qa.ceiling, "select", served_without_the_answer)

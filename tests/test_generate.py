@@ -21,7 +21,7 @@ from qa.pipeline import NOTHING_ASKED, REWRITE_BUDGET_S, Pipeline
 from qa.prompt import Prompt
 from qa.readers import Part, ReaderInput, story_floor
 from qa.readers.chat import StreamingChat
-from qa.readers.evidence import window
+from qa.readers.evidence import ORDER, window
 from qa.readers.extractive import ExtractiveReader
 from qa.readers.generative import (
     GenerativeReader,
@@ -116,6 +116,19 @@ def test_prompt_carries_the_best_sentences_numbered(make_app, openai_stub):
     assert "not instructions" in system_text(request)
     assert request["model"] == "stub-model"
     assert data["model"] == "openai:stub-model" and data["degraded"] is False
+
+
+def test_the_evidence_order_is_a_setting(make_app, openai_stub):
+    openai_stub.responder = cite_first()
+    app = make_app(evidence_sentences=3, evidence_order="reader")
+    reader = app.extensions["qa"].reader
+    assert reader.order is ORDER and Settings().evidence_order == "scorer"
+    question = "How many drones can Ukraine produce a year?"
+    ask(app, question)
+    reader.order = None  # the extractive reader's ranking, the default
+    ask(app, question)
+    ranked, scored = (passages(r) for r in openai_stub.requests[-2:])
+    assert len(ranked) == len(scored) == 3 and ranked != scored
 
 
 def test_a_multi_part_question_gives_the_model_sentences_for_every_part(make_app, openai_stub):

@@ -27,7 +27,7 @@ from qa.prompt import Prompt
 from qa.question import answer_type, counts_other, implied, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.chat import close_model
-from qa.readers.evidence import Sentence, select
+from qa.readers.evidence import ORDER, Order, Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of, without_years
 from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
@@ -50,7 +50,7 @@ class GenerativeReader:
 
     def __init__(self, model, verifier: Verifier, abstainer: Abstainer, sentences: int = 6,
                  policy: str = "drop", extractive=None, queue: int = 2, words: int = 0,
-                 article_text=None):
+                 article_text=None, order: Order | None = None):
         self.model = model
         self.article_text = article_text  # article id -> its text (None: names unchecked)
         # One model call runs and ``queue`` wait; more are answered extractively at once
@@ -62,6 +62,7 @@ class GenerativeReader:
         self.abstainer = abstainer
         self.sentences = sentences
         self.words = words
+        self.order = order  # None: the extractive reader's ranking
         self.policy = policy
         self.prompt = Prompt.load("answer", {"history", "sentences", "question"})
         # The system turn every prompt opens with: warmed once, and shared by the rewrite.
@@ -101,7 +102,7 @@ class GenerativeReader:
 
     def read(self, question: ReaderInput, *, deadline: float,
              stream: bool = False) -> Generator[str, None, Reading]:
-        evidence = select(question, self.sentences, self.words)
+        evidence = select(question, self.sentences, self.words, self.order)
         if not evidence:
             return Reading([Claim(ABSTAIN_TEXT)], abstained=True)
         if not self._slots.acquire(blocking=False):
@@ -474,6 +475,7 @@ class LazyModel:
 def _reader(model, settings, parts) -> GenerativeReader:
     return GenerativeReader(model, parts.verifier, Abstainer.load(),
                             sentences=settings.evidence_sentences, words=settings.evidence_words,
+                            order=ORDER if settings.evidence_order == "reader" else None,
                             policy=settings.unverified,
                             extractive=parts.extractive, queue=settings.model_queue,
                             article_text=lambda article_id: _text(parts.docs, article_id))

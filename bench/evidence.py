@@ -9,7 +9,8 @@ that drift in the machine's speed hits all alike; each start answers one questio
 not a fixture, then each question of ``--questions`` (follow-ups left out) streamed over
 HTTP, as ``bench.layout`` does. Medians and p95 per variant, and each variant's ratio
 against the first. Without ``--variant``: the defaults against four sentences in the
-reader's order (docs/evaluation.md, "Evidence order"). Run it on an otherwise idle machine.
+reader's order (docs/evaluation.md, "Four sentences ranked for the reader"). Run it on an
+otherwise idle machine.
 """
 
 from __future__ import annotations

@@ -63,11 +63,12 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Order:
-    """How the sentences a model reads are ranked: the extractive reader's blend, weighted
-    for what a reader needs in front of it (docs/evaluation.md, "Evidence order").
+    """How the sentences a model reads are ranked (``QA_EVIDENCE_ORDER=reader``): the
+    scorer's features, weighted for what a reader needs in front of it (docs/evaluation.md,
+    "Four sentences ranked for the reader").
 
-    The extractive reader ranks to pick one sentence above a threshold; a model reading six
-    needs the answer among them and first. Over the dev sets that favours the question's
+    The extractive reader ranks to pick one sentence above a threshold; a model reading a
+    few needs the answer among them, and first. On the dev sets that favours the question's
     words a sentence holds over its embedding similarity, and a sentence that can hold the
     asked-for kind of answer, in an article telling the story asked about.
     """

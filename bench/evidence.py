@@ -31,9 +31,9 @@ DEFAULT_VARIANTS = {
 
 def variant(text: str) -> tuple[str, dict]:
     """``NAME=QA_X=1,QA_Y=2`` as a name and its environment (``NAME=``: the defaults)."""
-    name, _, rest = text.partition("=")
+    name, named, rest = text.partition("=")
     pairs = [p.partition("=") for p in rest.split(",") if p]
-    if not name or any(not key or not eq for key, eq, _ in pairs):
+    if not name or not named or any(not key or not eq for key, eq, _ in pairs):
         raise argparse.ArgumentTypeError(f"expected NAME=SETTING=VALUE,...: {text!r}")
     return name, {key: value for key, _, value in pairs}
 

@@ -78,7 +78,7 @@ def test_the_evidence_benchmark_reads_its_variants():
     assert variant("4-reader=QA_EVIDENCE_SENTENCES=4,QA_EVIDENCE_ORDER=reader") == (
         "4-reader", {"QA_EVIDENCE_SENTENCES": "4", "QA_EVIDENCE_ORDER": "reader"})
     assert variant("defaults=") == ("defaults", {})
-    for bad in ("=QA_X=1", "name=QA_X", "name=QA_X=1,=2"):
+    for bad in ("name", "=QA_X=1", "name=QA_X", "name=QA_X=1,=2"):
         with pytest.raises(argparse.ArgumentTypeError):
             variant(bad)
     assert list(DEFAULT_VARIANTS) == ["defaults", "4-reader"]

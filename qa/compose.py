@@ -35,6 +35,15 @@ _MULTIPART = re.compile(
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 
+def fitted(cls, path: Path = WEIGHTS_FILE, section: str | None = None):
+    """The dataclass ``cls`` with the weights ``path`` holds (in ``section``), its defaults
+    for any it lacks; other keys are another part's."""
+    values = json.loads(path.read_text()) if path.exists() else {}
+    if section:
+        values = values.get(section, {})
+    return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
 @dataclass(frozen=True)
 class Weights:
     """Blend of evidence for a sentence; ``python -m qa.calibrate`` fits it on the fixtures."""
@@ -51,10 +60,7 @@ class Weights:
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
-        if not path.exists():
-            return cls()
-        values = json.loads(path.read_text())
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        return fitted(cls, path)
 
     def admits(self, cand: Candidate) -> bool:
         """Tell whether a sentence may answer at all: the right kind, and on the question."""

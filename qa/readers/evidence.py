@@ -8,12 +8,11 @@ from the article.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.compose import WEIGHTS_FILE
+from qa.compose import WEIGHTS_FILE, fitted
 from qa.readers import ReaderInput
 from qa.recency import newest_first
 from vectorstore.terms import terms
@@ -82,8 +81,7 @@ class Order:
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Order:
-        values = json.loads(path.read_text()).get("evidence", {}) if path.exists() else {}
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        return fitted(cls, path, "evidence")
 
     def score(self, cand) -> float:
         return (self.dense * cand.dense + self.coverage * cand.coverage
@@ -91,9 +89,8 @@ class Order:
                 + self.story * cand.story)
 
     def rank(self, candidates: list) -> list:
-        scores = {id(c): self.score(c) for c in candidates}
-        ranked = sorted(candidates, key=lambda c: scores[id(c)], reverse=True)
-        return newest_first(ranked, self.follow_ratio, score=lambda c: scores[id(c)])
+        ranked = sorted(candidates, key=self.score, reverse=True)
+        return newest_first(ranked, self.follow_ratio, score=self.score)
 
 
 ORDER = Order.load()

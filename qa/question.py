@@ -303,6 +303,18 @@ def counts_other(question: str, answer: str) -> bool:
     return found
 
 
+def other_kind(question: str, answer: str) -> bool:
+    """Tell whether ``answer`` holds no answer of the kind "how many" or "what share" asks
+    for: "35 seats" for what share of the vote, "34.2%" or "$50 billion" for how many votes.
+    True to its sentence, it answers another question than the one asked."""
+    kind = answer_type(question)
+    text = MARKER.sub(" ", answer)
+    if kind == "percent":
+        return not supplies(kind, text)
+    return kind == "count" and bool(re.search(r"\bhow many\b", question, re.IGNORECASE)) and (
+        not supplies(kind, text))
+
+
 _SHARE_OR_SUM = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent\b|per cent\b)")
 
 

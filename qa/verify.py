@@ -19,7 +19,7 @@ import numpy as np
 
 from qa.cite import Claim, Evidence
 from qa.compose import SentenceVectors
-from qa.question import entities
+from qa.question import CAPITAL, entities
 from qa.recency import days_pointed, misdated
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import STOPWORDS, stem, terms, words
@@ -123,7 +123,7 @@ class Verifier:
         self.threshold = threshold
 
     def support(self, sentence: str, chunk: ChunkLike, given: str = "",
-                shown: str = "") -> Support:
+                shown: str = "", names: str = "") -> Support:
         """Score how well ``chunk`` supports ``sentence`` and pick the quote that does.
 
         ``given`` is the question: an answer may repeat its words without evidence ("He
@@ -131,13 +131,14 @@ class Verifier:
         Davis Cup?"), so only what the answer adds to it must be found in the passage.
         ``shown`` is more the answer may say unsupported (the articles' days, shown with
         the sentences); a number of it the passage states is evidence all the same ("14"
-        aces in an article published on the 14th).
+        aces in an article published on the 14th). ``names`` are the passage's names as its
+        article gives them in full (``full_names``): the passage says them.
         """
         spans = [(s, e, chunk.text[s - chunk.start : e - chunk.start]) for s, e in
                  chunk.sentences] or [(chunk.start, chunk.start + len(chunk.text), chunk.text)]
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
-        text_terms = set(terms(_whole_numbers(chunk.text)))
+        text_terms = set(terms(_whole_numbers(chunk.text))) | set(terms(names))
         published = getattr(chunk, "published", None)
         asked = set(terms(_whole_numbers(given))) | {
             t for t in terms(_whole_numbers(shown)) if not (t[0].isdigit() and t in text_terms)}
@@ -254,6 +255,19 @@ def introduced(claim: str, question: str, context: str) -> bool:
     names = {t for t in key_terms(claim) | key_terms(question) if not t[0].isdigit()}
     names &= set(terms(question)) & set(terms(claim))
     return not names or names <= set(terms(context))
+
+
+# A name of two or more capitalised words ("Riverside United", "Mick Lynch").
+_NAME = re.compile(rf"\b{CAPITAL}[\w'’-]*(?:[ ]+{CAPITAL}[\w'’-]*)+")
+
+
+def full_names(quote: str, article: str) -> str:
+    """The article's names of several words that hold a word of ``quote``'s names
+    ("Riverside United" for "Riverside"): news names a team or person in full once, then
+    shortly, and an answer may use either, so the rest of the name is not unsupported."""
+    said = set(terms(" ".join(re.findall(rf"\b{CAPITAL}[\w'’-]*", quote))))
+    return " ".join(sorted({name for name in _NAME.findall(article)
+                            if said & set(terms(name))}))
 
 
 # Particles that make a verb another verb ("sent off" is not "sent on", "turned down" is not

@@ -599,6 +599,33 @@ def test_a_name_pinned_on_a_sentence_about_someone_else_abstains(make_app, opena
     assert data["verification"]["misattributed"] == 1 and "fallback" not in data
 
 
+DERBY = ("Late header gives Riverside derby win\n\nRiverside United beat local rivals Castle "
+         "Town 2-1 on Sunday thanks to a 90th-minute header from substitute Daniel Okafor.\n\n"
+         "Riverside equalised five minutes after half-time through a shot from Aaron Mbeki.\n\n"
+         "The win lifts Riverside to fourth in the table, two points behind the leaders.")
+
+
+@pytest.mark.parametrize("question, pattern, claim, kept", [
+    # The article names the club in full once, then shortly: the full name is its own.
+    ("Where are Riverside in the table after the win?", "fourth in the table",
+     "Riverside United are fourth in the table", True),
+    # A longer name the article never gives is still the model's.
+    ("Where are Riverside in the table after the win?", "fourth in the table",
+     "Riverside Rovers are fourth in the table", False),
+    # A name its sentence gives in full is evidence, not something the answer may only repeat.
+    ("Who scored the winner?", "90th-minute header", "Daniel Okafor", True),
+])
+def test_an_answer_may_name_in_full_what_its_sentence_names_shortly(
+        make_app, openai_stub, question, pattern, claim, kept):
+    app = make_app(NEVER_ABSTAINS)
+    post_articles(app, "Derby", {"football/derby": DERBY})
+    openai_stub.responder = _citing(pattern, claim)
+    data = ask(app, question)
+    assert ("fallback" not in data) is kept
+    if kept:
+        assert pattern in data["citations"][0]["quote"]
+
+
 @pytest.mark.parametrize("question, abstains", [
     # Neither Boris nor Johnson is in the drone article: the answer is about someone else.
     ("How many drones did Boris Johnson say Ukraine can produce each year?", True),
@@ -719,6 +746,7 @@ def test_the_story_asked_about_is_set_only_by_an_article_that_tells_it():
     assert story_floor(_asked(0.9, parts=2)) == 0.0
 
 
+
 DRONES_A_YEAR = "How many drones can Ukraine produce each year?"
 
 
@@ -807,6 +835,37 @@ def test_a_count_of_something_else_abstains(make_app, openai_stub):
     data = ask(make_app(NEVER_ABSTAINS), TANKS_SENT)
     assert data["abstained"] is True and data["citations"] == []
     assert data["verification"]["miscounted"] == 1 and "fallback" not in data
+
+
+@pytest.mark.parametrize("question, pattern, claim, abstains", [
+    # True to its sentence, but a count where a share was asked: another question's answer.
+    ("What share of the world's drones does Ukraine produce?", "8 million drones",
+     "Ukraine can produce over 8 million drones a year", True),
+    ("What share of Ukraine's defence production potential is unfunded?", "40%",
+     "Around 40% of it remains unfunded", False),
+])
+def test_an_answer_of_another_kind_than_asked_abstains(make_app, openai_stub, question,
+                                                       pattern, claim, abstains):
+    openai_stub.responder = _citing(pattern, claim)
+    data = ask(make_app(NEVER_ABSTAINS), question)
+    assert data["abstained"] is abstains and "fallback" not in data
+    assert data["verification"]["miscounted"] == int(abstains)
+
+
+def test_each_part_of_a_question_in_two_parts_is_answered_in_its_own_kind(make_app,
+                                                                            openai_stub):
+    # "How many" asks for the second part's count, not the first part's name.
+    def respond(body):
+        found = passages(body)
+        purl = next(n for n, text in found.items() if "PURL" in text)
+        drones = next(n for n, text in found.items() if "8 million drones" in text)
+        return Reply(f"It is the Prioritized Ukraine Requirements List [{purl}]. "
+                     f"Ukraine can produce over 8 million drones a year [{drones}].")
+    openai_stub.responder = respond
+    data = ask(make_app(NEVER_ABSTAINS), "What does PURL stand for, and how many drones can "
+                                         "Ukraine produce each year?")
+    assert data["verification"]["miscounted"] == 0
+    assert "Prioritized Ukraine Requirements List" in data["answer"]
 
 
 def test_a_count_of_what_was_asked_is_the_answer(make_app, openai_stub):
@@ -1145,7 +1204,7 @@ def test_a_question_that_names_nothing_abstains_without_asking_the_model(make_ap
 
 def test_a_follow_up_that_names_nothing_reads_the_conversation(make_app, openai_stub):
     """"How many?" after a question about drones asks about drones."""
-    openai_stub.responder = cite_first()
+    openai_stub.responder = _citing("8 million drones", "Over 8 million drones a year")
     history = [{"role": "user", "content": "Can Ukraine produce drones?"},
                {"role": "assistant", "content": "Yes."}]
     data = ask(make_app(), "How many?", history=history)

@@ -2,7 +2,14 @@ import pytest
 
 from qa.condense import Turn, condense
 from qa.decompose import split_question
-from qa.question import answer_type, counts_other, entities, share_for_count, supplies
+from qa.question import (
+    answer_type,
+    counts_other,
+    entities,
+    other_kind,
+    share_for_count,
+    supplies,
+)
 
 
 @pytest.mark.parametrize(
@@ -217,6 +224,22 @@ def test_names_the_conversation_already_gave_are_not_the_answer():
 ])
 def test_a_count_of_something_else_is_told_apart(question, answer, other):
     assert counts_other(question, answer) is other
+
+
+@pytest.mark.parametrize("question, answer, other", [
+    ("What share of the vote did Civic Renewal get in 2022?", "35 seats [1].", True),
+    ("How many votes did Tomasz Verhoeven get?", "34.2% [1].", True),
+    ("How many drones can Russia build in a year?", "Up to $50 billion a year [1].", True),
+    ("What share of the vote did it get?", "A third [1].", False),
+    ("What percentage of members backed the strike?", "84% [1].", False),
+    ("How many goals has he scored?", "He scored twice [1].", False),
+    ("How many goals has he scored?", "Three [1].", False),
+    # "How big" is a count or a sum: a sum answers it.
+    ("How big is the state budget?", "$38 billion [1].", False),
+    ("Who won?", "35 seats [1].", False),
+])
+def test_an_answer_of_another_kind_than_asked_is_told_apart(question, answer, other):
+    assert other_kind(question, answer) is other
 
 
 SEATS = "The Social Alliance came second with 27.8 per cent and 33 seats, a loss of nine."

@@ -24,13 +24,13 @@ from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
 from qa.focus import NEAR, unfocused
 from qa.prompt import Prompt
-from qa.question import answer_type, counts_other, implied, share_for_count
+from qa.question import answer_type, counts_other, implied, other_kind, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.chat import close_model
 from qa.readers.evidence import ORDER, Order, Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of, without_years
-from qa.verify import Verifier, introduced, invented, split_answer, unmentioned
+from qa.verify import Verifier, full_names, introduced, invented, split_answer, unmentioned
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 
@@ -157,7 +157,8 @@ class GenerativeReader:
         given = " ".join([question.question, *filter(None, (day_of(s.published)
                                                              for s in evidence))])
         claims, counts = ([], {}) if refused else self._verified(
-            raw, evidence, given, question.question, _history(question), story_floor(question))
+            raw, evidence, given, question.question, _history(question), story_floor(question),
+            one_part=len(question.parts) == 1)
         signals = self._signals(question, evidence, claims, refused, refusal_p)
         probability = self.abstainer.probability(signals)
         details = _details(raw, counts, answerability=describe(signals, probability))
@@ -197,12 +198,13 @@ class GenerativeReader:
 
     def _verified(self, raw: str, evidence: list[Sentence], given: str,
                   asked: str = "", history: str = "",
-                  floor: float = 0.0) -> tuple[list[Claim], dict]:
+                  floor: float = 0.0, one_part: bool = True) -> tuple[list[Claim], dict]:
         """Keep the answer sentences a sentence the model read supports, citing that one.
         ``given`` is what the answer may repeat unsupported (the question, the days shown);
         ``asked`` the question, whose names must be the cited sentence's subject;
         ``history`` the earlier turns the model was shown, whose numbers are not invented;
-        ``floor`` the share of the question a cited sentence's article must hold."""
+        ``floor`` the share of the question a cited sentence's article must hold;
+        ``one_part`` whether the question asks one thing, so each sentence answers its kind."""
         claims, dropped, moved, removed, misattributed, made_up = [], 0, 0, 0, 0, set()
         miscounted = 0
         read = " ".join([given, history, *(dated(s.text, s.published) for s in evidence)])
@@ -232,6 +234,10 @@ class GenerativeReader:
                 # "27.8%" for how many seats, quoting "27.8 per cent and 33 seats": the
                 # articles answer, the model did not; the fallback quotes the count.
                 dropped += 1
+            elif supported and one_part and other_kind(asked, sentence.text):
+                # "35 seats" for what share of the vote: true to its sentence, but the
+                # answer to another question, as a count of something else is.
+                dropped, miscounted = dropped + 1, miscounted + 1
             elif supported:
                 claims.append(Claim(sentence.text, [best.evidence]))
             elif self.policy == "flag" and best is not None:
@@ -272,12 +278,14 @@ class GenerativeReader:
         best, misnamed = None, False
         question = f"{asked} {implied(asked)}"  # what the answer may repeat unsupported
         for sentence in sentences:
-            support = self.verifier.support(claim, sentence, question, shown=given)
+            article = None if self.article_text is None else self.article_text(
+                sentence.article_id)
+            support = self.verifier.support(claim, sentence, question, shown=given,
+                                            names=full_names(sentence.text, article or ""))
             if support.score >= self.verifier.threshold and sentence.story < floor:
                 support.score, misnamed = 0.0, True
             if support.score >= self.verifier.threshold and self.article_text is not None:
                 # "he" or "his country" may stand for a name said before the sentence.
-                article = self.article_text(sentence.article_id)
                 told = (article or "")[: sentence.start]
                 used = set(terms(f"{sentence.title} {article or sentence.text}"))
                 near = " ".join([sentence.title, told[-NEAR:], sentence.text])

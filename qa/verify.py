@@ -257,17 +257,37 @@ def introduced(claim: str, question: str, context: str) -> bool:
     return not names or names <= set(terms(context))
 
 
-# A name of two or more capitalised words ("Riverside United", "Mick Lynch").
+# A name of two or more capitalised words ("Riverside United", "Mick Lynch"), and one of
+# any length.
 _NAME = re.compile(rf"\b{CAPITAL}[\w'’-]*(?:[ ]+{CAPITAL}[\w'’-]*)+")
+_NAMED = re.compile(rf"\b{CAPITAL}[\w'’-]*(?:[ ]+{CAPITAL}[\w'’-]*)*")
 
 
 def full_names(quote: str, article: str) -> str:
-    """The article's names of several words that hold a word of ``quote``'s names
-    ("Riverside United" for "Riverside"): news names a team or person in full once, then
-    shortly, and an answer may use either, so the rest of the name is not unsupported."""
-    said = set(terms(" ".join(re.findall(rf"\b{CAPITAL}[\w'’-]*", quote))))
-    return " ".join(sorted({name for name in _NAME.findall(article)
-                            if said & set(terms(name))}))
+    """The longer names ``article`` gives to what ``quote`` names shortly: news names a
+    person or team in full once, then shortly, and an answer may use either. "Mr Pickering"
+    is the one name of the article that ends "Pickering"; "Riverside", inside a sentence, the
+    one that starts "Riverside" ("Riverside United"). A word that starts a sentence may be a
+    title ("Chief executive..."), and a word two names share tells neither: none is lent."""
+    names = set(_NAME.findall(article))
+    full = set()
+    for named in _NAMED.finditer(quote):
+        said = named.group().split()
+        inside = named.start() > 0 or said[0].lower() in STOPWORDS  # "As Riverside's..."
+        while said and said[0].lower() in STOPWORDS:
+            said.pop(0)
+        if not said:
+            continue
+        run, last = " ".join(said), _bare(said[-1])
+        ends = [n for n in names if n != run and _bare(n.split()[-1]) == last]
+        starts = [n for n in names if inside and len(said) == 1
+                  and _bare(n.split()[0]) == last]
+        full.update(found[0] for found in (ends, starts) if len(found) == 1)
+    return " ".join(sorted(full))
+
+
+def _bare(word: str) -> str:
+    return word.removesuffix("'s").removesuffix("’s")
 
 
 # Particles that make a verb another verb ("sent off" is not "sent on", "turned down" is not

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from qa.compose import SentenceVectors
 from qa.verify import (
     SUPPORT_THRESHOLD,
@@ -13,6 +15,7 @@ from qa.verify import (
     calibrate,
     claims_from,
     fixture_pairs,
+    full_names,
     introduced,
     invented,
     key_terms,
@@ -319,3 +322,22 @@ def test_a_day_of_a_month_must_be_the_one_the_quote_says_or_points_to():
     c = passage("h2", "Talks\n\nFormal coalition talks are due to begin on 23 February.")
     assert verifier().support("On 23 February.", c, "When do the talks begin?").score >= (
         SUPPORT_THRESHOLD)
+
+
+KESTAN = ("Kestan results. Kestan Chief Executive Dwayne Pickering said it had been a painful "
+          "year. Chief Financial Officer Matthias Oberle said margins would recover. Mr "
+          "Pickering declined to comment. Riverside United, its sponsor, were fourth.")
+
+
+@pytest.mark.parametrize("quote, full", [
+    # A short name stands for the one longer name its article gives.
+    ("Mr Pickering declined to comment.", "Kestan Chief Executive Dwayne Pickering"),
+    ("As its sponsor, Riverside were fourth.", "Riverside United"),
+    ("As Riverside's sponsor, it paid.", "Riverside United"),
+    # A sentence's first word may be a title ("Chief" starts both officers' names).
+    ("Chief executive pay rose.", ""),
+    ("Chief Financial Officer Matthias Oberle said so.", ""),
+    ("Margins would recover.", ""),
+])
+def test_a_short_name_stands_for_the_one_full_name_its_article_gives(quote, full):
+    assert full_names(quote, KESTAN) == full

@@ -266,9 +266,10 @@ _NAMED = re.compile(rf"\b{CAPITAL}[\w'’-]*(?:[ ]+{CAPITAL}[\w'’-]*)*")
 def full_names(quote: str, article: str) -> str:
     """The longer names ``article`` gives to what ``quote`` names shortly: news names a
     person or team in full once, then shortly, and an answer may use either. "Mr Pickering"
-    is the one name of the article that ends "Pickering"; "Riverside", inside a sentence, the
-    one that starts "Riverside" ("Riverside United"). A word that starts a sentence may be a
-    title ("Chief executive..."), and a word two names share tells neither: none is lent."""
+    stands for the one name of the article that ends "Pickering"; "Riverside", inside a
+    sentence, for the one that starts "Riverside" ("Riverside United"). Not at a sentence's
+    start, where a title stands as often ("Chief executive..."); and a word two names end or
+    start with tells neither, so none is lent."""
     names = set(_NAME.findall(article))
     full = set()
     for named in _NAMED.finditer(quote):

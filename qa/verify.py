@@ -259,8 +259,9 @@ def introduced(claim: str, question: str, context: str) -> bool:
 
 # A name of two or more capitalised words ("Riverside United", "Mick Lynch"), and one of
 # any length.
-_NAME = re.compile(rf"\b{CAPITAL}[\w'’-]*(?:[ ]+{CAPITAL}[\w'’-]*)+")
-_NAMED = re.compile(rf"\b{CAPITAL}[\w'’-]*(?:[ ]+{CAPITAL}[\w'’-]*)*")
+_CAPITALISED = rf"\b{CAPITAL}[\w'’-]*"
+_NAME = re.compile(rf"{_CAPITALISED}(?:[ ]+{_CAPITALISED})+")
+_NAMED = re.compile(rf"{_CAPITALISED}(?:[ ]+{_CAPITALISED})*")
 
 
 def full_names(quote: str, article: str) -> str:

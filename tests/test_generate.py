@@ -746,7 +746,6 @@ def test_the_story_asked_about_is_set_only_by_an_article_that_tells_it():
     assert story_floor(_asked(0.9, parts=2)) == 0.0
 
 
-
 DRONES_A_YEAR = "How many drones can Ukraine produce each year?"
 
 

@@ -341,3 +341,8 @@ KESTAN = ("Kestan results. Kestan Chief Executive Dwayne Pickering said it had b
 ])
 def test_a_short_name_stands_for_the_one_full_name_its_article_gives(quote, full):
     assert full_names(quote, KESTAN) == full
+
+
+def test_a_short_name_two_full_names_share_stands_for_neither():
+    article = "Mick Lynch and Jane Lynch spoke. Mr Lynch said so."
+    assert full_names("Mr Lynch said so.", article) == ""

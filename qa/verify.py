@@ -136,6 +136,7 @@ class Verifier:
         """
         spans = [(s, e, chunk.text[s - chunk.start : e - chunk.start]) for s, e in
                  chunk.sentences] or [(chunk.start, chunk.start + len(chunk.text), chunk.text)]
+        sentence, given = as_printed(sentence, chunk.text), as_printed(given, chunk.text)
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
         text_terms = set(terms(_whole_numbers(chunk.text))) | set(terms(names))
@@ -157,11 +158,13 @@ class Verifier:
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
+                reranked(sentence, quote)) or (
                 unreported(sentence, _around(chunk, spans, start, end))) or (
                 misdated(sentence, chunk.text, published, given)):
-            # "sent off" quoting "sent on", the men's race quoting the women's, "the
-            # official said" quoting a meeting he held, "14 November" quoting "on Tuesday,
-            # 14 months after": every word the answer adds is there, the fact is not.
+            # "sent off" quoting "sent on", the men's race quoting the women's, the first
+            # try quoting the second, "the official said" quoting a meeting he held, "14
+            # November" quoting "on Tuesday, 14 months after": every word the answer adds
+            # is there, the fact is not.
             score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
@@ -220,6 +223,7 @@ _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve t
           "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
 _ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth "
              "eleventh twelfth").split()
+_ORDINAL_PLACE = {w: i for i, w in enumerate(_ORDINALS)}
 _TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90, "hundred": 100, "dozen": 12}
 _NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **{w: i for i, w in enumerate(_ORDINALS)},
@@ -297,6 +301,48 @@ def _bare(word: str) -> str:
 # "in" are left out, being prepositions far more often than particles.
 _PARTICLES = frozenset({"off", "up", "down", "out", "away", "back"})
 _PARTICLE_REACH = 3  # "turned the offer down"
+
+
+# A word the text prints with an apostrophe: "O'Driscoll", "don't".
+_ELIDED = re.compile(r"\b([^\W\d_]+)['’]([^\W\d_]+)\b")
+
+
+def as_printed(text: str, passage: str) -> str:
+    """``text`` with the words ``passage`` prints without their apostrophe written as it
+    does ("O'Driscoll" as "O Driscoll" for "ireland s brian o driscoll"): text that lost
+    its punctuation splits the word in two, where the model restores it as one."""
+
+    def printed(match: re.Match) -> str:
+        plain = f"{match.group(1)} {match.group(2)}"
+        if re.search(rf"(?<!\w){re.escape(plain)}(?!\w)", passage, re.IGNORECASE):
+            return plain
+        return match.group(0)
+
+    return _ELIDED.sub(printed, text) if "'" in text or "’" in text else text
+
+
+def _rank(word: str) -> int | None:
+    """The place an ordinal names ("second" and "2nd" are 2), else None."""
+    if word in _ORDINAL_PLACE:
+        return _ORDINAL_PLACE[word]
+    found = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
+    return int(found.group(1)) if found else None
+
+
+def reranked(claim: str, quote: str) -> bool:
+    """Tell whether ``claim`` gives a thing another place than ``quote`` does: "Scotland's
+    first try" quoting "a second try for scotland", "his ninth budget" quoting "his eighth
+    budget". Every word of the claim may be there; the place is not."""
+    said, told = words(claim), words(quote)
+    places = {(_rank(w), stem(n)) for w, n in zip(told, told[1:], strict=False)
+              if _rank(w) is not None}
+    for word, noun in zip(said, said[1:], strict=False):
+        rank = _rank(word)
+        if rank is None or (rank, stem(noun)) in places:
+            continue
+        if any(thing == stem(noun) for _, thing in places):
+            return True
+    return False
 
 
 def unpaired(claim: str, quote: str) -> set[str]:

@@ -12,6 +12,7 @@ from qa.verify import (
     SUPPORT_THRESHOLD,
     Verifier,
     accuracy,
+    as_printed,
     calibrate,
     claims_from,
     fixture_pairs,
@@ -21,6 +22,7 @@ from qa.verify import (
     key_terms,
     numbers,
     other_half,
+    reranked,
     split_answer,
     unmentioned,
     unpaired,
@@ -226,6 +228,36 @@ def test_a_verb_quoted_with_another_particle_is_another_fact():
         SUPPORT_THRESHOLD)
     assert unpaired(wrong, "Graham Whitlow sent on a second striker, Eamon Tully.") == {
         "sent off"}
+
+
+def test_a_thing_given_another_place_is_another_fact():
+    c = passage(
+        "r1", "ireland surge past scots\n\nhugo southwell s try gave the scots an early 8-0 "
+        "lead. jon petrie scored a second try for scotland but late scores sealed victory.")
+    question = "Who scored Scotland's first try?"
+    wrong = "Jon Petrie scored Scotland's first try."  # every other word is in the quote
+    assert verifier().support(wrong, c, question).score == 0.0
+    assert verifier().support("Jon Petrie scored Scotland's second try.", c,
+                              question).score >= SUPPORT_THRESHOLD
+    assert reranked("He gave his 9th budget.", "he delivers his ninth budget") is False
+    assert reranked("He gave his eighth budget.", "he delivers his ninth budget") is True
+    # A quote that ranks both things supports either; one that ranks nothing, no place.
+    assert reranked("X scored the second try.",
+                    "after the first try, X scored the second try") is False
+    assert reranked("X scored the first try.", "X went over in the corner") is False
+    assert reranked("It was his first win.", "a second-half goal gave him the win") is False
+
+
+def test_a_name_printed_without_its_apostrophe_is_the_same_name():
+    # Text that lost its punctuation prints "O'Driscoll" as two words; the model restores it.
+    c = passage("p1", "captains lining up for aid match\n\nireland s brian o driscoll is one "
+                "of four six nations captains in the squad for the aid match on 5 march.")
+    question = "Who is Ireland's captain?"
+    assert verifier().support("Brian O'Driscoll.", c, question).score >= SUPPORT_THRESHOLD
+    assert verifier().support("Brian O'Connell.", c, question).score < SUPPORT_THRESHOLD
+    assert as_printed("O'Driscoll isn't fit.", "brian o driscoll is fit") == (
+        "O Driscoll isn't fit.")
+    assert as_printed("O'Driscoll is fit.", "Brian O'Driscoll is fit") == "O'Driscoll is fit."
 
 
 def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():

@@ -139,7 +139,8 @@ class Verifier:
         sentence, given = as_printed(sentence, chunk.text), as_printed(given, chunk.text)
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
-        text_terms = set(terms(_whole_numbers(chunk.text))) | set(terms(names))
+        text_terms = (set(terms(_whole_numbers(chunk.text))) | set(terms(names))
+                      | spelled(chunk.text))
         published = getattr(chunk, "published", None)
         asked = set(terms(_whole_numbers(given))) | {
             t for t in terms(_whole_numbers(shown)) if not (t[0].isdigit() and t in text_terms)}
@@ -158,13 +159,13 @@ class Verifier:
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
-                reranked(sentence, quote)) or (
+                reranked(sentence, quote) or qualified(f"{given} {sentence}", quote)) or (
                 unreported(sentence, _around(chunk, spans, start, end))) or (
                 misdated(sentence, chunk.text, published, given)):
             # "sent off" quoting "sent on", the men's race quoting the women's, the first
-            # try quoting the second, "the official said" quoting a meeting he held, "14
-            # November" quoting "on Tuesday, 14 months after": every word the answer adds
-            # is there, the fact is not.
+            # try quoting the second, the minister quoting his deputy, "the official said"
+            # quoting a meeting he held, "14 November" quoting "on Tuesday, 14 months
+            # after": every word the answer adds is there, the fact is not.
             score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
@@ -189,11 +190,28 @@ _GROUPED = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d])")
 _CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d\d)(?![\d:])")
 
 
+# "1.7m" and "1.7 million": one number, printed as news does or written out as the model
+# does; kept one word, so "1.7 billion" is not it.
+_SCALED = re.compile(r"(?<=\d)(?:(m|mn|bn|tn)|\s(million|billion|trillion))\b",
+                     re.IGNORECASE)
+_SCALES = {"m": "m", "mn": "m", "million": "m", "bn": "bn", "billion": "bn", "tn": "tn",
+           "trillion": "tn"}
+
+
 def _whole_numbers(text: str) -> str:
     """Join digit groups written with spaces, so "150 000" and "150,000" are one number,
-    and a time's hours and minutes, so "12:30" is the "1230" of a text without colons."""
+    a time's hours and minutes, so "12:30" is the "1230" of a text without colons, and a
+    scale to its number, so "1.7 million" is the "1.7m" news prints."""
     text = _CLOCK.sub(r"\1\2", text)
+    text = _SCALED.sub(lambda m: _SCALES[(m.group(1) or m.group(2)).lower()], text)
     return _GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
+
+
+def spelled(text: str) -> set[str]:
+    """The counts ``text`` writes as words, as digits: "the first two goals" states the
+    "2" the model writes. Ordinals are places, not counts."""
+    return {str(_NUMBER_WORDS[w]) for w in words(text)
+            if w in _NUMBER_WORDS and w not in _ORDINAL_PLACE}
 
 
 def key_terms(sentence: str) -> set[str]:
@@ -414,6 +432,32 @@ def _around(chunk: ChunkLike, spans: list[tuple[int, int, str]], start: int,
 # men's a line later); each word's stem and its other half's.
 _HALVES = {"men": "women", "women": "men", "boy": "girl", "girl": "boy",
            "male": "femal", "femal": "male"}
+
+
+# Words that make a role another one: the deputy health minister is not the minister.
+_QUALIFIERS = frozenset({"deputy", "vice", "assistant", "former", "ex", "shadow"})
+
+
+def qualified(asked: str, quote: str) -> bool:
+    """Tell whether ``asked`` (the question and the answer) names a role that ``quote``
+    gives only qualified: "the health minister is Rhona Brankin" quoting "rhona brankin,
+    the deputy health minister"; the chairman quoting a former chairman."""
+    said, told = words(asked), words(quote)
+    for i, qualifier in enumerate(told):
+        if qualifier not in _QUALIFIERS:
+            continue
+        for size in (2, 1):
+            role = told[i + 1 : i + 1 + size]
+            if len(role) < size or role[-1] in STOPWORDS:
+                continue
+            named = [j for j in range(len(said) - size + 1) if said[j : j + size] == role]
+            if not named or all(j > 0 and said[j - 1] == qualifier for j in named):
+                continue  # not asked, or asked qualified as the quote has it
+            if not any(told[j : j + size] == role and (j == 0 or told[j - 1] not in
+                                                       _QUALIFIERS)
+                       for j in range(len(told) - size + 1)):
+                return True
+    return False
 
 
 def other_half(asked: str, quote: str) -> bool:

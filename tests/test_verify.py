@@ -22,6 +22,7 @@ from qa.verify import (
     key_terms,
     numbers,
     other_half,
+    qualified,
     reranked,
     split_answer,
     unmentioned,
@@ -258,6 +259,37 @@ def test_a_name_printed_without_its_apostrophe_is_the_same_name():
     assert as_printed("O'Driscoll isn't fit.", "brian o driscoll is fit") == (
         "O Driscoll isn't fit.")
     assert as_printed("O'Driscoll is fit.", "Brian O'Driscoll is fit") == "O'Driscoll is fit."
+
+
+def test_a_number_written_out_is_the_number_the_text_prints():
+    c = passage("n1", "plan to give elderly care control\n\nthere are 1.7m people needing care "
+                "in england. louis agyemang scored the first two goals for hearts.")
+    question = "How many people need care in England?"
+    for right in ("There are 1.7 million people needing care in England.", "1.7m people.",
+                  "Agyemang scored 2 goals."):
+        assert verifier().support(right, c, question).score >= SUPPORT_THRESHOLD, right
+    # Only the number printed: not another scale, nor the ordinal's place.
+    assert verifier().support("There are 1.7 billion people needing care.", c,
+                              question).score < SUPPORT_THRESHOLD
+    assert verifier().support("Agyemang scored 1 goal.", c, question).score == 0.0
+
+
+def test_a_role_the_quote_qualifies_is_another_role():
+    c = passage("q1", "carstairs review\n\nministerial responsibility rests with rhona "
+                "brankin, the deputy health minister.")
+    question = "Who is the health minister?"
+    assert verifier().support("The health minister is Rhona Brankin.", c,
+                              question).score == 0.0
+    assert verifier().support("Rhona Brankin.", c, question).score == 0.0
+    assert verifier().support("Rhona Brankin.", c, "Who is the deputy health minister?"
+                              ).score >= SUPPORT_THRESHOLD
+    # The role unqualified elsewhere in the quote, or qualified as asked, is the role.
+    assert not qualified("Who is the health minister? Andy Kerr.",
+                         "health minister andy kerr and his deputy rhona brankin")
+    assert qualified("Who is the England captain? Alan Shearer.",
+                     "former england captain alan shearer")
+    assert not qualified("Which former Soviet republic? Georgia.",
+                         "the former soviet republic of georgia")
 
 
 def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():

@@ -139,8 +139,7 @@ class Verifier:
         sentence, given = as_printed(sentence, chunk.text), as_printed(given, chunk.text)
         vecs = self.vectors.get([sentence] + [t for _, _, t in spans])
         sims = vecs[1:] @ vecs[0]
-        text_terms = (set(terms(_whole_numbers(chunk.text))) | set(terms(names))
-                      | spelled(chunk.text))
+        text_terms = set(terms(_whole_numbers(chunk.text))) | set(terms(names))
         published = getattr(chunk, "published", None)
         asked = set(terms(_whole_numbers(given))) | {
             t for t in terms(_whole_numbers(shown)) if not (t[0].isdigit() and t in text_terms)}
@@ -159,7 +158,7 @@ class Verifier:
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
-                reranked(sentence, quote) or qualified(f"{given} {sentence}", quote)) or (
+                reranked(sentence, quote) or qualified(given, quote)) or (
                 unreported(sentence, _around(chunk, spans, start, end))) or (
                 misdated(sentence, chunk.text, published, given)):
             # "sent off" quoting "sent on", the men's race quoting the women's, the first
@@ -206,12 +205,6 @@ def _whole_numbers(text: str) -> str:
     text = _SCALED.sub(lambda m: _SCALES[(m.group(1) or m.group(2)).lower()], text)
     return _GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
 
-
-def spelled(text: str) -> set[str]:
-    """The counts ``text`` writes as words, as digits: "the first two goals" states the
-    "2" the model writes. Ordinals are places, not counts."""
-    return {str(_NUMBER_WORDS[w]) for w in words(text)
-            if w in _NUMBER_WORDS and w not in _ORDINAL_PLACE}
 
 
 def key_terms(sentence: str) -> set[str]:
@@ -439,24 +432,20 @@ _QUALIFIERS = frozenset({"deputy", "vice", "assistant", "former", "ex", "shadow"
 
 
 def qualified(asked: str, quote: str) -> bool:
-    """Tell whether ``asked`` (the question and the answer) names a role that ``quote``
-    gives only qualified: "the health minister is Rhona Brankin" quoting "rhona brankin,
-    the deputy health minister"; the chairman quoting a former chairman."""
-    said, told = words(asked), words(quote)
+    """Tell whether ``asked`` names a role ("the health minister") that ``quote`` gives
+    only qualified ("rhona brankin, the deputy health minister"; "former england
+    captain"). Two words, so "former porto manager" does not qualify Chelsea's manager."""
+    said, told = [w.removesuffix("'s") for w in words(asked)], words(quote)
     for i, qualifier in enumerate(told):
-        if qualifier not in _QUALIFIERS:
+        role = told[i + 1 : i + 3]
+        if qualifier not in _QUALIFIERS or len(role) < 2 or role[-1] in STOPWORDS:
             continue
-        for size in (2, 1):
-            role = told[i + 1 : i + 1 + size]
-            if len(role) < size or role[-1] in STOPWORDS:
-                continue
-            named = [j for j in range(len(said) - size + 1) if said[j : j + size] == role]
-            if not named or all(j > 0 and said[j - 1] == qualifier for j in named):
-                continue  # not asked, or asked qualified as the quote has it
-            if not any(told[j : j + size] == role and (j == 0 or told[j - 1] not in
-                                                       _QUALIFIERS)
-                       for j in range(len(told) - size + 1)):
-                return True
+        named = [j for j in range(len(said) - 1) if said[j : j + 2] == role]
+        if not named or all(j > 0 and said[j - 1] == qualifier for j in named):
+            continue  # not asked, or asked qualified as the quote has it
+        if not any(told[j : j + 2] == role and (j == 0 or told[j - 1] not in _QUALIFIERS)
+                   for j in range(len(told) - 1)):
+            return True
     return False
 
 

@@ -261,17 +261,18 @@ def test_a_name_printed_without_its_apostrophe_is_the_same_name():
     assert as_printed("O'Driscoll is fit.", "Brian O'Driscoll is fit") == "O'Driscoll is fit."
 
 
-def test_a_number_written_out_is_the_number_the_text_prints():
+def test_a_number_with_its_scale_written_out_is_the_number_the_text_prints():
     c = passage("n1", "plan to give elderly care control\n\nthere are 1.7m people needing care "
                 "in england. louis agyemang scored the first two goals for hearts.")
     question = "How many people need care in England?"
-    for right in ("There are 1.7 million people needing care in England.", "1.7m people.",
-                  "Agyemang scored 2 goals."):
+    for right in ("There are 1.7 million people needing care in England.", "1.7m people."):
         assert verifier().support(right, c, question).score >= SUPPORT_THRESHOLD, right
-    # Only the number printed: not another scale, nor the ordinal's place.
+    # Only the number printed: not another scale.
     assert verifier().support("There are 1.7 billion people needing care.", c,
-                              question).score < SUPPORT_THRESHOLD
-    assert verifier().support("Agyemang scored 1 goal.", c, question).score == 0.0
+                              question).score == 0.0
+    # A count written in words is not taken for the model's digits: bare numbers drafted
+    # from spelled counts were wrong more often than right (docs/evaluation.md).
+    assert verifier().support("Agyemang scored 2 goals.", c, question).score == 0.0
 
 
 def test_a_role_the_quote_qualifies_is_another_role():
@@ -281,15 +282,18 @@ def test_a_role_the_quote_qualifies_is_another_role():
     assert verifier().support("The health minister is Rhona Brankin.", c,
                               question).score == 0.0
     assert verifier().support("Rhona Brankin.", c, question).score == 0.0
+    assert verifier().support("Rhona Brankin.", c, "Who is Scotland's health minister?"
+                              ).score == 0.0
     assert verifier().support("Rhona Brankin.", c, "Who is the deputy health minister?"
                               ).score >= SUPPORT_THRESHOLD
     # The role unqualified elsewhere in the quote, or qualified as asked, is the role.
-    assert not qualified("Who is the health minister? Andy Kerr.",
+    assert not qualified("Who is the health minister?",
                          "health minister andy kerr and his deputy rhona brankin")
-    assert qualified("Who is the England captain? Alan Shearer.",
-                     "former england captain alan shearer")
-    assert not qualified("Which former Soviet republic? Georgia.",
-                         "the former soviet republic of georgia")
+    assert qualified("Who is England's captain?", "former england captain alan shearer")
+    assert not qualified("Which former Soviet republic?", "the former soviet republic")
+    # A role the quote gives someone else, or a name after the qualifier, is not the role.
+    assert not qualified("Who is Chelsea's new manager?", "former porto manager jose mourinho")
+    assert not qualified("Who will Roddick hire as his coach?", "assistant dean goldfine")
 
 
 def test_a_particle_is_only_checked_where_it_makes_a_phrasal_verb():

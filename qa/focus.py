@@ -13,6 +13,7 @@ from functools import lru_cache
 from countryinfo import all_countries
 
 from qa.question import entities
+from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 
 # How far before a sentence its subject is still named: about three news sentences.
@@ -25,6 +26,18 @@ def unfocused(question: str, near: str, article: str | AbstractSet[str]) -> bool
     before it and the title): "Parking on Millgate Street will rise to £1.80" for Abbeyfield
     Road's parking."""
     return far(asked_in(question, article), near)
+
+
+def around(article: str, start: int, end: int, title: str, before: int = NEAR) -> str:
+    """What stands near the sentence at ``start:end`` of ``article``: its title, the
+    ``before`` characters before it, the sentence and, for the article's first sentence,
+    the one after it. A lede often tells of someone before naming them ("A former finance
+    director has been jailed for six years. Derek Fowler, 58, admitted fraud...")."""
+    told, near = article[:start], [title, article[max(start - before, 0) : end]]
+    if not told.strip() or told.strip() == title.strip():
+        rest = article[end:]
+        near += [rest[a:b] for a, b in split_sentences(rest)[:1]]
+    return " ".join(near)
 
 
 def asked_in(question: str, article: str | AbstractSet[str]) -> set[str]:

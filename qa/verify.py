@@ -153,7 +153,8 @@ class Verifier:
         key = len(keys & text_terms) / len(keys) if keys else 1.0
         score = (LEXICAL_WEIGHT * lexical + KEY_WEIGHT * key
                  + EMBEDDING_WEIGHT * float(np.max(sims)))
-        if any(t[0].isdigit() and t not in text_terms for t in own):
+        if any(t[0].isdigit() and t not in text_terms for t in own) or (
+                counted(sentence) - counted(f"{chunk.text} {given} {shown}", every=True)):
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
@@ -245,6 +246,27 @@ _NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **{w: i for i, w in enu
 # not an invention, when it is of the rough count's size.
 _ROUGHLY = {"handful": (2, 10), "several": (2, 10), "dozens": (12, 100), "scores": (20, 100),
             "hundreds": (100, 1000), "thousands": (1000, 10**6)}
+
+
+# Words that make a count written in words part of a bigger one ("two hundred").
+_SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "dozen", "half"})
+
+
+def counted(text: str, every: bool = False) -> set[str]:
+    """The counts ``text`` writes in words, as digits ("six years": "6"); with ``every``
+    also those it writes in digits and as parts of bigger numbers, all a text may state.
+    Alone, only the ones a claim clearly states: "one" is a pronoun as often, "two
+    hundred" or "twenty-five" is another number than its words."""
+    said = words(text)
+    found = numbers(text) if every else set()
+    for i, word in enumerate(said):
+        if word not in _NUMBER_WORDS or word in _ORDINAL_PLACE:
+            continue
+        beside = {said[j] for j in (i - 1, i + 1) if 0 <= j < len(said)}
+        if every or (word not in ("zero", "one") and not beside & (
+                _SCALE_WORDS | set(_NUMBER_WORDS))):
+            found.add(str(_NUMBER_WORDS[word]))
+    return found
 
 
 def invented(claim: str, read: str) -> set[str]:

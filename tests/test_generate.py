@@ -713,6 +713,28 @@ def test_an_answer_from_another_story_than_the_one_asked_about_abstains(
     assert data["verification"]["misattributed"] == int(withdrawn)
 
 
+FRAUD = ("A former finance director of Ashby District Council has been jailed for six years "
+         "for stealing £2.3m from the authority. Derek Fowler, 58, of Coalville, admitted fraud "
+         "by abuse of position at Leicester Crown Court in October. ") + (
+         "The court heard how the scheme ran for a decade without anyone noticing it. " * 8)
+
+
+@pytest.mark.parametrize("question, claim, answered", [
+    ("How much did Derek Fowler steal?", "£2.3m", True),
+    # The lede tells of him before naming him: his name may be repeated from the question.
+    ("How long was Derek Fowler jailed for?", "Derek Fowler was jailed for six years", True),
+])
+def test_a_lede_that_names_its_subject_in_the_next_sentence_answers(
+        make_app, openai_stub, question, claim, answered):
+    app = make_app(NEVER_ABSTAINS)
+    post_articles(app, "Council finance chief jailed", {"court/fowler": FRAUD})
+    openai_stub.responder = _citing("£2.3m from the authority", claim)
+    data = ask(app, question)
+    assert data["abstained"] is not answered and "fallback" not in data
+    assert data["verification"]["misattributed"] == 0
+    assert data["citations"][0]["quote"].startswith("A former finance director")
+
+
 def _asked(*stories: float, history=(), parts: int = 1):
     candidates = [SimpleNamespace(story=s, focused=True) for s in stories]
     return SimpleNamespace(history=list(history), overview=False,

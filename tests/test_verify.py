@@ -15,6 +15,7 @@ from qa.verify import (
     as_printed,
     calibrate,
     claims_from,
+    counted,
     fixture_pairs,
     full_names,
     introduced,
@@ -273,6 +274,19 @@ def test_a_number_with_its_scale_written_out_is_the_number_the_text_prints():
     # A count written in words is not taken for the model's digits: bare numbers drafted
     # from spelled counts were wrong more often than right (docs/evaluation.md).
     assert verifier().support("Agyemang scored 2 goals.", c, question).score == 0.0
+
+
+def test_a_count_in_words_the_quote_does_not_state_is_unsupported():
+    c = passage("c1", "fraud trial\n\nFowler was the council's finance director from 2012 "
+                "until his arrest in March 2025. He was jailed for six years.")
+    question = "How long was Derek Fowler jailed for?"
+    assert verifier().support("Six years.", c, question).score >= SUPPORT_THRESHOLD
+    assert verifier().support("Seven years.", c, question).score == 0.0
+    # A pronoun, or a word of a bigger number, is not a count the claim states alone.
+    assert counted("No one knows; two hundred and twenty-five came.") == set()
+    assert counted("Six years") == {"6"}
+    assert counted("two hundred, 2.5 and twenty-five", every=True) == {"2", "100", "2.5",
+                                                                       "20", "5"}
 
 
 def test_a_role_the_quote_qualifies_is_another_role():

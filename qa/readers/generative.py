@@ -22,7 +22,7 @@ from qa.abstain import Abstainer, Signals, describe
 from qa.cite import ABSTAIN_TEXT, MARKER, Claim
 from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
-from qa.focus import NEAR, unfocused
+from qa.focus import around, unfocused
 from qa.prompt import Prompt
 from qa.question import answer_type, counts_other, implied, other_kind, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
@@ -286,11 +286,12 @@ class GenerativeReader:
                 support.score, misnamed = 0.0, True
             if support.score >= self.verifier.threshold and self.article_text is not None:
                 # "he" or "his country" may stand for a name said before the sentence.
-                told = (article or "")[: sentence.start]
+                text, start, end = ((article, sentence.start, sentence.end) if article
+                                    else (sentence.text, 0, len(sentence.text)))
                 used = set(terms(f"{sentence.title} {article or sentence.text}"))
-                near = " ".join([sentence.title, told[-NEAR:], sentence.text])
-                if not introduced(claim, asked, " ".join([sentence.title, told,
-                                                             sentence.text])) or (
+                near = around(text, start, end, sentence.title)
+                if not introduced(claim, asked, around(text, start, end, sentence.title,
+                                                       before=start)) or (
                         len(unmentioned(asked, used)) >= STRANGERS
                         or unfocused(asked, near, used)):
                     support.score, misnamed = 0.0, True

@@ -910,6 +910,20 @@ def test_a_share_for_a_count_its_sentence_states_falls_back_to_the_sentence(make
     assert "33 seats" in data["answer"]
 
 
+def test_where_a_change_ended_for_its_size_falls_back_to_the_sentence(make_app, openai_stub):
+    app = make_app(NEVER_ABSTAINS)
+    posted = app.test_client().post("/articles", json={
+        "article_id": "desk/harbour", "text": "Harbour Foods profits slide\n\nHarbour Foods "
+        "reported a 31% fall in half-year pre-tax profit to £84.6m on Thursday."})
+    assert posted.status_code == 201, posted.get_json()
+    openai_stub.responder = _citing("£84.6m", "£84.6m")
+    data = ask(app, "How much did Harbour Foods' profit fall?")
+    assert data["fallback"] == "unverified" and not data["abstained"]
+    assert "31% fall" in data["answer"]
+    openai_stub.responder = _citing("£84.6m", "31%")
+    assert ask(app, "How much did Harbour Foods' profit fall?")["answer"].startswith("31% [1]")
+
+
 @pytest.mark.parametrize("question, draft", [
     ("Can Ukraine produce drones each year or only once in a while?",
      "Ukraine produces drones each year"),

@@ -24,7 +24,14 @@ from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
 from qa.focus import around, unfocused
 from qa.prompt import Prompt
-from qa.question import answer_type, counts_other, implied, other_kind, share_for_count
+from qa.question import (
+    answer_type,
+    counts_other,
+    implied,
+    level_for_change,
+    other_kind,
+    share_for_count,
+)
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.chat import close_model
 from qa.readers.evidence import ORDER, Order, Sentence, select
@@ -233,6 +240,10 @@ class GenerativeReader:
             elif supported and share_for_count(asked, sentence.text, best.evidence.quote):
                 # "27.8%" for how many seats, quoting "27.8 per cent and 33 seats": the
                 # articles answer, the model did not; the fallback quotes the count.
+                dropped += 1
+            elif supported and level_for_change(asked, sentence.text, best.evidence.quote):
+                # "£84.6m" for how much profit fell, quoting "a 31% fall in profit to
+                # £84.6m": where the change ended, not its size; the fallback quotes both.
                 dropped += 1
             elif supported and one_part and other_kind(asked, sentence.text):
                 # "35 seats" for what share of the vote: true to its sentence, but the

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.cite import ABSTAIN_TEXT, Claim, Evidence
-from qa.focus import NEAR, asked_in, far
+from qa.focus import around, asked_in, far
 from qa.question import answer_type, entities, on, supplies
 from qa.recency import newest_first
 from qa.retrieve import Passage, Query, jaccard
@@ -130,11 +130,6 @@ class SentenceVectors:
         return np.stack([found[t] for t in texts])
 
 
-def _before(text: str, start: int) -> str:
-    """The ``NEAR`` characters of an article before offset ``start``."""
-    return text[max(0, start - NEAR) : start]
-
-
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -160,7 +155,7 @@ class ExtractiveAnswerer:
         # article uses, and its text where there are some: read once per article.
         named = query.asked or query.text
         asked_here: dict[str, set[str]] = {}
-        texts: dict[str, str] = {}
+        texts: dict[str, tuple[str, int]] = {}  # an article's text and the offset it starts at
         cands = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
@@ -172,8 +167,10 @@ class ExtractiveAnswerer:
                 asked_here[chunk.article_id] = asked_in(named, vocab) if names else set()
                 if asked_here[chunk.article_id]:
                     article = self.docs.article(chunk.article_id)
-                    texts[chunk.article_id] = article.text if article else chunk.text
+                    texts[chunk.article_id] = ((article.text, 0) if article
+                                               else (chunk.text, chunk.start))
             here = asked_here[chunk.article_id]
+            told, offset = texts.get(chunk.article_id, ("", 0))
             for start, end, text in chunk.sentence_texts():
                 if is_heading(text):
                     continue
@@ -192,8 +189,8 @@ class ExtractiveAnswerer:
                         entities=mentioned,
                         ask=sum(asked[t] for t in covered if t in asked) / asked_total,
                         story=stories[chunk.article_id],
-                        focused=not here or not far(here, " ".join([
-                            chunk.title, _before(texts[chunk.article_id], start), text])),
+                        focused=not here or not far(here, around(
+                            told, start - offset, end - offset, chunk.title)),
                     )
                 )
         if not cands:

@@ -24,3 +24,11 @@ AWARDS = (
     "countries.\n\nThe evening's other favourite, the Danish thriller Glass Harbour, arrived "
     "with nine nominations but went home empty-handed. The thriller follows a harbour pilot "
     "who finds a drowned man on her boat. It cost about 3.2 million euros to make.")
+
+
+# A lede that tells of someone before naming them in the next sentence.
+FRAUD = ("A former finance director of Ashby District Council has been jailed for six years "
+         "for stealing £2.3m from the authority. Derek Fowler, 58, of Coalville, admitted fraud "
+         "by abuse of position at Leicester Crown Court in October. ") + (
+         "The court heard how the scheme ran for a decade without anyone noticing it. " * 8)
+

@@ -4,6 +4,7 @@ import numpy as np
 
 from qa.compose import Candidate, ExtractiveAnswerer, Weights, rerank
 from qa.retrieve import Passage, Query
+from tests.articles import FRAUD
 from vectorstore.article import Article
 from vectorstore.docstore import StoredChunk
 
@@ -99,3 +100,21 @@ def test_mentions_is_the_share_of_the_questions_names_its_article_gives():
     # "Ukrainian" is indexed as Ukraine; Moscow is not in the article.
     assert answerer._mentions("a", ["ukrain", "moscow"], 1) == 0.5
     assert answerer._mentions("a", [], 1) == 1.0
+
+
+class FraudDocs(StubDocs):
+    def article(self, article_id):
+        return Article(article_id, "Finance chief jailed", FRAUD)
+
+
+def test_a_lede_that_names_its_subject_next_is_focused_a_later_sentence_is_not():
+    answerer = ExtractiveAnswerer(StubEmbedder(), FraudDocs(), Weights())
+    lede = FRAUD.index("authority.") + len("authority.")
+    later = FRAUD.rindex("The court heard")
+    passage = Passage(StoredChunk("a:0", "a", "Finance chief jailed", 0, len(FRAUD), FRAUD,
+                                  ((0, lede), (later, len(FRAUD) - 1))), 1.0)
+    query = Query("How much did Derek Fowler steal?", np.array([1.0, 0.0]),
+                  ["derek", "fowler", "steal"])
+    focused = [c.focused for c in answerer.candidates(query, [passage])]
+    assert focused == [True, False]
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.focus import unfocused
-from tests.articles import AWARDS, post_articles
+from qa.focus import NEAR, around, unfocused
+from tests.articles import AWARDS, FRAUD, post_articles
 
 
 def test_a_sentence_far_from_the_asked_name_is_unfocused():
@@ -37,3 +37,16 @@ def test_the_extractive_reader_never_quotes_the_other_of_two(app, question, quot
     data = app.test_client().post("/ask", json={"question": question}).get_json()
     quotes = [c["quote"] for c in data["citations"]]
     assert ("It cost about 3.2 million euros to make." in quotes) is quoted
+
+
+def test_a_lede_stands_near_the_name_its_next_sentence_gives():
+    lede = FRAUD.index("authority.") + len("authority.")
+    near = around(FRAUD, 0, lede, "Finance chief jailed")
+    assert "Derek Fowler" in near and not unfocused("How much did Derek Fowler steal?", near,
+                                                    FRAUD)
+    # A later sentence: only the title and what stands before it.
+    last = FRAUD.rindex("The court heard")
+    later = around(FRAUD, last, len(FRAUD), "Finance chief jailed")
+    assert later.startswith("Finance chief jailed ") and len(later) < NEAR + 100
+    assert "Derek Fowler" not in later
+

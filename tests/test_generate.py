@@ -32,7 +32,7 @@ from qa.readers.generative import (
     repeated_from,
 )
 from qa.settings import Settings
-from tests.articles import AWARDS, post_articles
+from tests.articles import AWARDS, FRAUD, post_articles
 from tests.openai_stub import (
     OpenAIStub,
     Reply,
@@ -711,12 +711,6 @@ def test_an_answer_from_another_story_than_the_one_asked_about_abstains(
     data = ask(app, question)
     assert data["abstained"] is withdrawn and "fallback" not in data
     assert data["verification"]["misattributed"] == int(withdrawn)
-
-
-FRAUD = ("A former finance director of Ashby District Council has been jailed for six years "
-         "for stealing £2.3m from the authority. Derek Fowler, 58, of Coalville, admitted fraud "
-         "by abuse of position at Leicester Crown Court in October. ") + (
-         "The court heard how the scheme ran for a decade without anyone noticing it. " * 8)
 
 
 @pytest.mark.parametrize("question, claim, answered", [

@@ -159,13 +159,15 @@ class Verifier:
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
-                reranked(sentence, quote) or qualified(given, quote)) or (
+                reranked(sentence, quote) or qualified(given, quote)
+                or negated(sentence, quote)) or (
                 unreported(sentence, _around(chunk, spans, start, end))) or (
                 misdated(sentence, chunk.text, published, given)):
             # "sent off" quoting "sent on", the men's race quoting the women's, the first
-            # try quoting the second, the minister quoting his deputy, "the official said"
-            # quoting a meeting he held, "14 November" quoting "on Tuesday, 14 months
-            # after": every word the answer adds is there, the fact is not.
+            # try quoting the second, the minister quoting his deputy, "should come in"
+            # quoting "don't want... coming in", "the official said" quoting a meeting he
+            # held, "14 November" quoting "on Tuesday, 14 months after": every word the
+            # answer adds is there, the fact is not.
             score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
@@ -376,6 +378,44 @@ def reranked(claim: str, quote: str) -> bool:
         if any(thing == stem(noun) for _, thing in places):
             return True
     return False
+
+
+# Words that deny what follows them; "t" is what "don t" leaves of "don't" in text that
+# lost its apostrophes.
+_NEGATORS = frozenset("""not never no nor cannot t don't doesn't didn't won't can't isn't
+    wasn't aren't weren't couldn't wouldn't shouldn't hasn't haven't hadn't""".split())
+_NEGATION_REACH = 3  # words after a negator that it denies
+_CLAUSE_ENDS = frozenset({"but", "and", "or", "while", "although", "though", "yet",
+                          "because"})
+
+
+def _denied(said: list[str]) -> list[bool]:
+    """For each word, whether a negator stands in the ``_NEGATION_REACH`` words before it,
+    in its clause. "not only" and "No 1" (a rank, "No 10" a street) deny nothing."""
+    denied = [False] * len(said)
+    for i, word in enumerate(said):
+        after = said[i + 1 : i + 2]
+        if word not in _NEGATORS or after == ["only"] or (
+                word == "no" and after and after[0][0].isdigit()):
+            continue
+        for j in range(i + 1, min(i + 1 + _NEGATION_REACH, len(said))):
+            if said[j] in _CLAUSE_ENDS:
+                break
+            denied[j] = True
+    return denied
+
+
+def negated(claim: str, quote: str) -> set[str]:
+    """The words ``claim`` asserts that ``quote`` only ever denies: "someone else should
+    come in" quoting "we don't want someone else coming in". Every word is there; the
+    quote says the opposite."""
+    said, told = words(claim), words(quote)
+    asserted = {stem(w) for w, no in zip(said, _denied(said), strict=True)
+                if not no and w not in STOPWORDS and w[0].isalpha()}
+    told_denied = _denied(told)
+    denied = {stem(w) for w, no in zip(told, told_denied, strict=True) if no}
+    affirmed = {stem(w) for w, no in zip(told, told_denied, strict=True) if not no}
+    return (asserted & denied) - affirmed - {stem(w) for w in _NEGATORS}
 
 
 def unpaired(claim: str, quote: str) -> set[str]:

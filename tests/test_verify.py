@@ -21,6 +21,7 @@ from qa.verify import (
     introduced,
     invented,
     key_terms,
+    negated,
     numbers,
     other_half,
     qualified,
@@ -287,6 +288,23 @@ def test_a_count_in_words_the_quote_does_not_state_is_unsupported():
     assert counted("Six years") == {"6"}
     assert counted("two hundred, 2.5 and twenty-five", every=True) == {"2", "100", "2.5",
                                                                        "20", "5"}
+
+
+def test_what_the_quote_denies_does_not_support_saying_it():
+    c = passage("d1", "mccall earns reprieve\n\nwe want the boss to stay  we don t want "
+                "someone else coming in   said jim mcintyre.")
+    question = "What did Jim McIntyre say about McCall?"
+    wrong = "Jim McIntyre said the boss should stay, but someone else should come in."
+    assert verifier().support(wrong, c, question).score == 0.0
+    assert verifier().support("Jim McIntyre said they want the boss to stay.", c,
+                              question).score >= SUPPORT_THRESHOLD
+    assert negated("They don't want someone else coming in.", "we don t want someone else "
+                   "coming in") == set()
+    # A rank, "not only", and a word past the clause's end are not denied.
+    assert negated("The top seed Roddick won.", "world no 1 roddick won") == set()
+    assert negated("Labour raised taxes.", "labour not only raised taxes") == set()
+    assert negated("Jones scored.", "it was not smith but jones who scored") == set()
+    assert negated("He denied the charges.", "he did not deny the charges") >= {"deni"}
 
 
 def test_a_role_the_quote_qualifies_is_another_role():

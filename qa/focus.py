@@ -35,7 +35,7 @@ def around(article: str, start: int, end: int, title: str, before: int = NEAR) -
     director has been jailed for six years. Derek Fowler, 58, admitted fraud...")."""
     told, near = article[:start], [title, article[max(start - before, 0) : end]]
     if not told.strip() or told.strip() == title.strip():
-        rest = article[end:]
+        rest = article[end : end + 2 * NEAR]  # the next sentence is in it; not all the text
         near += [rest[a:b] for a, b in split_sentences(rest)[:1]]
     return " ".join(near)
 

@@ -28,15 +28,23 @@ def unfocused(question: str, near: str, article: str | AbstractSet[str]) -> bool
     return far(asked_in(question, article), near)
 
 
+# The words a sentence opens with that may name its subject ("Former England captain Alan
+# Shearer said").
+OPENING = 5
+
+
 def around(article: str, start: int, end: int, title: str, before: int = NEAR) -> str:
     """What stands near the sentence at ``start:end`` of ``article``: its title, the
     ``before`` characters before it, the sentence and, for the article's first sentence,
-    the one after it. A lede often tells of someone before naming them ("A former finance
-    director has been jailed for six years. Derek Fowler, 58, admitted fraud...")."""
+    the ``OPENING`` words of the one after it. A lede often tells of someone before the next
+    sentence opens with their name ("A former finance director has been jailed for six
+    years. Derek Fowler, 58, admitted fraud..."); a name further into it is another's
+    ("...captain Brian O'Driscoll is in the squad. France's Fabien Pelous and Italy's
+    Marco Bortolami are also...")."""
     told, near = article[:start], [title, article[max(start - before, 0) : end]]
     if not told.strip() or told.strip() == title.strip():
         rest = article[end : end + 2 * NEAR]  # the next sentence is in it; not all the text
-        near += [rest[a:b] for a, b in split_sentences(rest)[:1]]
+        near += [" ".join(rest[a:b].split()[:OPENING]) for a, b in split_sentences(rest)[:1]]
     return " ".join(near)
 
 

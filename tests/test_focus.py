@@ -50,3 +50,13 @@ def test_a_lede_stands_near_the_name_its_next_sentence_gives():
     assert later.startswith("Finance chief jailed ") and len(later) < NEAR + 100
     assert "Derek Fowler" not in later
 
+
+def test_a_name_further_into_the_sentence_after_a_lede_is_anothers():
+    article = ("Ireland's Brian O'Driscoll is one of four captains in the squad for the aid "
+               "match. France's Fabien Pelous, Scotland's Gordon Bullock and Italy's Marco "
+               "Bortolami are also in it.")
+    lede = article.index("match.") + len("match.")
+    near = around(article, 0, lede, "Captains lining up for aid match")
+    assert unfocused("Who is Italy's captain?", near, article)
+    assert not unfocused("Who is France's captain?", near, article)  # opens the sentence
+

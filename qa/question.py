@@ -331,7 +331,7 @@ def share_for_count(question: str, answer: str, quote: str) -> bool:
 
 # "How much did profits fall?": a question after the size of a change, not where it ended.
 _CHANGE = re.compile(
-    r"\bhow (?:much|far|many\b.*?)\b.*?\b(?:fall|fell|fallen|drop|rise|rose|risen|grow|grew|"
+    r"\bhow (?:much|far|many)\b.*?\b(?:fall|fell|fallen|drop|rise|rose|risen|grow|grew|"
     r"grown|increase|decrease|decline|climb|jump|slump|slide|shrink|shrank|gain|lose|lost)"
     r"\w*\b(?!.*\bto\W*$)", re.IGNORECASE)
 _LEVEL = re.compile(r"\bto\s+(?:about\s+|around\s+)?[$€£¥]?\s?(\d[\d,]*(?:\.\d+)?)",
@@ -349,4 +349,3 @@ def level_for_change(question: str, answer: str, quote: str) -> bool:
     levels = {m.group(1).replace(",", "") for m in _LEVEL.finditer(quote)}
     others = {n.replace(",", "") for n in _AMOUNT.findall(quote)} - levels
     return bool(said) and said <= levels and bool(others)
-

@@ -209,7 +209,6 @@ def _whole_numbers(text: str) -> str:
     return _GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
 
 
-
 def key_terms(sentence: str) -> set[str]:
     """Return the stems of the names and numbers in ``sentence`` (not its first word)."""
     found = set()
@@ -250,8 +249,9 @@ _ROUGHLY = {"handful": (2, 10), "several": (2, 10), "dozens": (12, 100), "scores
             "hundreds": (100, 1000), "thousands": (1000, 10**6)}
 
 
-# Words that make a count written in words part of a bigger one ("two hundred").
-_SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "dozen", "half"})
+# Words that make a count written in words part of a bigger one ("two hundred", "twenty
+# five").
+_IN_BIGGER = frozenset({"thousand", "million", "billion", "half", *_NUMBER_WORDS})
 
 
 def counted(text: str, every: bool = False) -> set[str]:
@@ -265,8 +265,7 @@ def counted(text: str, every: bool = False) -> set[str]:
         if word not in _NUMBER_WORDS or word in _ORDINAL_PLACE:
             continue
         beside = {said[j] for j in (i - 1, i + 1) if 0 <= j < len(said)}
-        if every or (word not in ("zero", "one") and not beside & (
-                _SCALE_WORDS | set(_NUMBER_WORDS))):
+        if every or (word not in ("zero", "one") and not beside & _IN_BIGGER):
             found.add(str(_NUMBER_WORDS[word]))
     return found
 

@@ -327,25 +327,3 @@ def share_for_count(question: str, answer: str, quote: str) -> bool:
     if not counted or not _SHARE_OR_SUM.search(text) or next(_counts(text), None):
         return False
     return any(after and stem(after[0]) in counted for _, after in _counts(quote.lower()))
-
-
-# "How much did profits fall?": a question after the size of a change, not where it ended.
-_CHANGE = re.compile(
-    r"\bhow (?:much|far|many)\b.*?\b(?:fall|fell|fallen|drop|rise|rose|risen|grow|grew|"
-    r"grown|increase|decrease|decline|climb|jump|slump|slide|shrink|shrank|gain|lose|lost)"
-    r"\w*\b(?!.*\bto\W*$)", re.IGNORECASE)
-_LEVEL = re.compile(r"\bto\s+(?:about\s+|around\s+)?[$€£¥]?\s?(\d[\d,]*(?:\.\d+)?)",
-                    re.IGNORECASE)
-_AMOUNT = re.compile(r"\d[\d,]*(?:\.\d+)?")
-
-
-def level_for_change(question: str, answer: str, quote: str) -> bool:
-    """Tell whether ``answer`` gives where a change ended where ``question`` asks its size:
-    "£84.6m" for how much profit fell, quoting "a 31% fall in profit to £84.6m". The
-    quote gives the change too, which the fallback shows."""
-    if not _CHANGE.search(question):
-        return False
-    said = {n.replace(",", "") for n in _AMOUNT.findall(MARKER.sub(" ", answer))}
-    levels = {m.group(1).replace(",", "") for m in _LEVEL.finditer(quote)}
-    others = {n.replace(",", "") for n in _AMOUNT.findall(quote)} - levels
-    return bool(said) and said <= levels and bool(others)

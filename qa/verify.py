@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.cite import Claim, Evidence
+from qa.cite import MARKER, Claim, Evidence
 from qa.compose import SentenceVectors
 from qa.question import CAPITAL, entities
 from qa.recency import days_pointed, misdated
@@ -153,8 +153,9 @@ class Verifier:
         key = len(keys & text_terms) / len(keys) if keys else 1.0
         score = (LEXICAL_WEIGHT * lexical + KEY_WEIGHT * key
                  + EMBEDDING_WEIGHT * float(np.max(sims)))
+        spelled = counted(sentence)  # the passage's counts are read only when needed
         if any(t[0].isdigit() and t not in text_terms for t in own) or (
-                counted(sentence) - counted(f"{chunk.text} {given} {shown}", every=True)):
+                spelled and spelled - counted(f"{chunk.text} {given} {shown}", every=True)):
             score = 0.0  # a number the passage does not state is the costliest fabrication
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
@@ -386,6 +387,7 @@ _NEGATORS = frozenset("""not never no nor cannot t don't doesn't didn't won't ca
 _NEGATION_REACH = 3  # words after a negator that it denies
 _CLAUSE_ENDS = frozenset({"but", "and", "or", "while", "although", "though", "yet",
                           "because"})
+_NEGATOR_STEMS = frozenset(stem(w) for w in _NEGATORS)
 
 
 def _denied(said: list[str]) -> list[bool]:
@@ -414,7 +416,7 @@ def negated(claim: str, quote: str) -> set[str]:
     told_denied = _denied(told)
     denied = {stem(w) for w, no in zip(told, told_denied, strict=True) if no}
     affirmed = {stem(w) for w, no in zip(told, told_denied, strict=True) if not no}
-    return (asserted & denied) - affirmed - {stem(w) for w in _NEGATORS}
+    return (asserted & denied) - affirmed - _NEGATOR_STEMS
 
 
 def unpaired(claim: str, quote: str) -> set[str]:
@@ -486,6 +488,27 @@ def _around(chunk: ChunkLike, spans: list[tuple[int, int, str]], start: int,
 # men's a line later); each word's stem and its other half's.
 _HALVES = {"men": "women", "women": "men", "boy": "girl", "girl": "boy",
            "male": "femal", "femal": "male"}
+
+
+# "How much did profits fall?": a question after the size of a change, not where it ended.
+_CHANGE = re.compile(
+    r"\bhow (?:much|far|many)\b.*?\b(?:fall|fell|fallen|drop|rise|rose|risen|grow|grew|"
+    r"grown|increase|decrease|decline|climb|jump|slump|slide|shrink|shrank|gain|lose|lost)"
+    r"\w*\b(?!.*\bto\W*$)", re.IGNORECASE)
+_LEVEL = re.compile(rf"\bto\s+(?:about\s+|around\s+)?[$€£¥]?\s?({_NUMBER.pattern})",
+                    re.IGNORECASE)
+
+
+def level_for_change(question: str, answer: str, quote: str) -> bool:
+    """Tell whether ``answer`` gives where a change ended where ``question`` asks its size:
+    "£84.6m" for how much profit fell, quoting "a 31% fall in profit to £84.6m". The
+    quote gives the change too, which the fallback shows."""
+    if not _CHANGE.search(question):
+        return False
+    said = {n.replace(",", "") for n in _NUMBER.findall(MARKER.sub(" ", answer))}
+    levels = {m.group(1).replace(",", "") for m in _LEVEL.finditer(quote)}
+    others = {n.replace(",", "") for n in _NUMBER.findall(quote)} - levels
+    return bool(said) and said <= levels and bool(others)
 
 
 # Words that make a role another one: the deputy health minister is not the minister.

@@ -6,7 +6,6 @@ from qa.question import (
     answer_type,
     counts_other,
     entities,
-    level_for_change,
     other_kind,
     share_for_count,
     supplies,
@@ -258,23 +257,6 @@ SEATS = "The Social Alliance came second with 27.8 per cent and 33 seats, a loss
 def test_a_share_given_for_a_count_the_quote_states_is_told_apart(question, answer, quote,
                                                                    share):
     assert share_for_count(question, answer, quote) is share
-
-
-RESULTS = "It reported a 31% fall in half-year profit to £84.6m, as revenue rose 6% to £1.9bn."
-
-
-@pytest.mark.parametrize("question, answer, level", [
-    ("How much did its profit fall?", "£84.6m [1].", True),
-    ("By how much did revenue rise?", "Revenue rose to £1.9bn [1].", True),
-    ("How much did its profit fall?", "31% [1].", False),
-    ("How much did its profit fall to?", "£84.6m [1].", False),  # asked where it ended
-    ("What was its profit?", "£84.6m [1].", False),  # no change asked
-    # No size of the change to give: where it ended may be all the article has.
-    ("How much did its profit fall?", "£84.6m [1].", "Profit fell to £84.6m."),
-])
-def test_where_a_change_ended_given_for_its_size_is_told_apart(question, answer, level):
-    quote = RESULTS if isinstance(level, bool) else level
-    assert level_for_change(question, answer, quote) is (level is True)
 
 
 def test_entities_are_the_capitalised_names_past_the_first_word():

@@ -21,6 +21,7 @@ from qa.verify import (
     introduced,
     invented,
     key_terms,
+    level_for_change,
     negated,
     numbers,
     other_half,
@@ -446,3 +447,20 @@ def test_a_short_name_stands_for_the_one_full_name_its_article_gives(quote, full
 def test_a_short_name_two_full_names_share_stands_for_neither():
     article = "Mick Lynch and Jane Lynch spoke. Mr Lynch said so."
     assert full_names("Mr Lynch said so.", article) == ""
+
+
+RESULTS = "It reported a 31% fall in half-year profit to £84.6m, as revenue rose 6% to £1.9bn."
+
+
+@pytest.mark.parametrize("question, answer, level", [
+    ("How much did its profit fall?", "£84.6m [1].", True),
+    ("By how much did revenue rise?", "Revenue rose to £1.9bn [1].", True),
+    ("How much did its profit fall?", "31% [1].", False),
+    ("How much did its profit fall to?", "£84.6m [1].", False),  # asked where it ended
+    ("What was its profit?", "£84.6m [1].", False),  # no change asked
+    # No size of the change to give: where it ended may be all the article has.
+    ("How much did its profit fall?", "£84.6m [1].", "Profit fell to £84.6m."),
+])
+def test_where_a_change_ended_given_for_its_size_is_told_apart(question, answer, level):
+    quote = RESULTS if isinstance(level, bool) else level
+    assert level_for_change(question, answer, quote) is (level is True)

@@ -24,20 +24,21 @@ from qa.condense import Turn, last_exchange
 from qa.errors import ModelError
 from qa.focus import around, unfocused
 from qa.prompt import Prompt
-from qa.question import (
-    answer_type,
-    counts_other,
-    implied,
-    level_for_change,
-    other_kind,
-    share_for_count,
-)
+from qa.question import answer_type, counts_other, implied, other_kind, share_for_count
 from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.chat import close_model
 from qa.readers.evidence import ORDER, Order, Sentence, select
 from qa.readers.followup import Rewriter
 from qa.recency import dated, day_of, without_years
-from qa.verify import Verifier, full_names, introduced, invented, split_answer, unmentioned
+from qa.verify import (
+    Verifier,
+    full_names,
+    introduced,
+    invented,
+    level_for_change,
+    split_answer,
+    unmentioned,
+)
 from vectorstore.chunk import split_sentences
 from vectorstore.terms import terms
 

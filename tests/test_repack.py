@@ -19,15 +19,16 @@ MODEL = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
 
 
 class FakeTimer:
-    """Seconds per prompt token and per written token of each layout, and the calls made."""
+    """Seconds per prompt token and per written token of each layout, on an idle machine,
+    and the calls made."""
 
     def __init__(self, repacked=(0.010, 0.060), plain=(0.007, 0.080)):
         self.timings = {True: repacked, False: plain}
         self.calls: list[bool] = []
 
-    def __call__(self, layout: bool) -> tuple[float, float]:
+    def __call__(self, layout: bool) -> repack.Timing:
         self.calls.append(layout)
-        return self.timings[layout]
+        return repack.Timing(*self.timings[layout], share=0.99)
 
 
 @pytest.fixture
@@ -56,10 +57,49 @@ def test_a_cpu_that_writes_much_faster_repacked_keeps_repacking(model_file: Path
 
 
 def test_each_layout_counts_its_best_round(model_file: Path):
-    # Repacked, plain, repacked, plain: repacked's first round was slowed by something else
-    # running; its second beats plain.
+    # Repacked, plain, repacked, plain: repacked's first round was slower; its second beats
+    # plain.
     rounds = iter([(0.020, 0.060), (0.007, 0.080), (0.006, 0.060), (0.007, 0.080)])
-    assert repack.choose(model_file, 2, "0.3.36", lambda layout: next(rounds)) is True
+    timer = lambda layout: repack.Timing(*next(rounds), share=0.99)  # noqa: E731
+    assert repack.choose(model_file, 2, "0.3.36", timer) is True
+
+
+def busy_from(n: int, idle: FakeTimer) -> repack.Timer:
+    """``idle``'s timings until its ``n``th call; then another process takes one of the two
+    cores: the threads get 0.68 of them and run 1.7x slower (measured here)."""
+
+    def timer(layout: bool) -> repack.Timing:
+        timing = idle(layout)
+        if len(idle.calls) < n:
+            return timing
+        return repack.Timing(timing.prompt * 1.7, timing.write * 1.7, share=0.68)
+
+    return timer
+
+
+def test_a_round_in_which_another_process_took_a_core_does_not_count(model_file: Path):
+    # The load starts after repacked's first timing: plain is slow in every round after it.
+    # Counting those rounds chose the slower layout (repacked) and kept it for good.
+    idle = FakeTimer()
+    assert repack.choose(model_file, 2, "0.3.36", busy_from(2, idle)) is False
+    assert len(idle.calls) == 2 * repack.MAX_ROUNDS  # kept trying for two clean rounds
+    assert not repack.store(model_file).exists()  # and kept nothing: timed at the next start
+    assert repack.choose(model_file, 2, "0.3.36", FakeTimer()) is False
+    assert repack.store(model_file).exists()
+
+
+def test_clean_rounds_after_a_busy_one_make_the_verdict(model_file: Path):
+    idle = FakeTimer()
+    shares = iter([0.99, 0.68, 0.99, 0.99, 0.99, 0.99])  # plain's first timing was busy
+
+    def timer(layout: bool) -> repack.Timing:
+        timing = idle(layout)
+        share = next(shares)
+        slow = 1.0 if share > 0.9 else 3.0
+        return repack.Timing(timing.prompt * slow, timing.write * slow, share)
+
+    assert repack.choose(model_file, 2, "0.3.36", timer) is False
+    assert len(idle.calls) == 6 and repack.store(model_file).exists()
 
 
 def test_another_thread_count_or_llama_build_is_timed_again(model_file: Path):

@@ -279,7 +279,7 @@ def fastest_layout(path: Path, threads: int) -> bool:
     from qa.readers.repack import LayoutTimer, choose
 
     # A small context: the timing evaluates 134 tokens.
-    timer = LayoutTimer(lambda repack: _load(path, repack, threads, context=512))
+    timer = LayoutTimer(lambda repack: _load(path, repack, threads, context=512), threads)
     try:
         return choose(path, threads, build_name(), timer)
     finally:

@@ -77,6 +77,18 @@ def day_of(published: str | None) -> str | None:
     return f"{t.day} {t:%B %Y}" if t else None
 
 
+# How ``day_of`` writes a day, read back: the day of the month, then the month and year.
+_SHOWN_DAY = re.compile(r"\b(\d{1,2}) ([A-Z][a-z]+ \d{4})\b")
+
+
+def days_as_said(claim: str, shown: str) -> str:
+    """``shown`` (the articles' days, as ``day_of`` writes them) less each day of the month
+    that ``claim`` does not write as a date: "29 years old" in an article of 29 November
+    is not its day. The month and year stay: a claim may say those alone."""
+    said = {day for day, _ in days_stated(claim)}
+    return _SHOWN_DAY.sub(lambda m: m[0] if int(m[1]) in said else m[2], shown)
+
+
 # -- calendar dates an answer states ------------------------------------------------------
 # A small model turns "on Tuesday" into a date, and the parts of a wrong one are all there
 # to be found: "14 November 2026" passed on "on Tuesday, 14 months after leaving Earth" in

@@ -161,14 +161,15 @@ class Verifier:
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
                 reranked(sentence, quote) or qualified(given, quote)
-                or negated(sentence, quote)) or (
+                or negated(sentence, quote) or unmade(given, quote)) or (
                 unreported(sentence, _around(chunk, spans, start, end))) or (
                 misdated(sentence, chunk.text, published, given)):
             # "sent off" quoting "sent on", the men's race quoting the women's, the first
             # try quoting the second, the minister quoting his deputy, "should come in"
-            # quoting "don't want... coming in", "the official said" quoting a meeting he
-            # held, "14 November" quoting "on Tuesday, 14 months after": every word the
-            # answer adds is there, the fact is not.
+            # quoting "don't want... coming in", revenue for the profit it has yet to
+            # make, "the official said" quoting a meeting he held, "14 November" quoting
+            # "on Tuesday, 14 months after": every word the answer adds is there, the fact
+            # is not.
             score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
@@ -364,6 +365,11 @@ def _rank(word: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+# Parts of a match or contest that an ordinal places ("second half"): not a modifier.
+_SEGMENTS = frozenset({"half", "halves", "leg", "round", "set", "quarter", "period", "innings",
+                       "stage", "day", "week", "time"})
+
+
 def reranked(claim: str, quote: str) -> bool:
     """Tell whether ``claim`` gives a thing another place than ``quote`` does: "Scotland's
     first try" quoting "a second try for scotland", "his ninth budget" quoting "his eighth
@@ -371,6 +377,11 @@ def reranked(claim: str, quote: str) -> bool:
     said, told = words(claim), words(quote)
     places = {(_rank(w), stem(n)) for w, n in zip(told, told[1:], strict=False)
               if _rank(w) is not None}
+    # "his first senior goal" places the goal too; not "a second-half goal", whose place
+    # is the half's.
+    places |= {(_rank(w), stem(n)) for w, m, n in zip(told, told[1:], told[2:], strict=False)
+               if _rank(w) is not None and m not in STOPWORDS and m not in _SEGMENTS
+               and m[0].isalpha()}
     for word, noun in zip(said, said[1:], strict=False):
         rank = _rank(word)
         if rank is None or (rank, stem(noun)) in places:
@@ -392,14 +403,18 @@ _NEGATOR_STEMS = frozenset(stem(w) for w in _NEGATORS)
 
 def _denied(said: list[str]) -> list[bool]:
     """For each word, whether a negator stands in the ``_NEGATION_REACH`` words before it,
-    in its clause. "not only" and "No 1" (a rank, "No 10" a street) deny nothing."""
+    in its clause ("yet to" denies what follows it). "not only" and "No 1" (a rank, "No
+    10" a street) deny nothing."""
     denied = [False] * len(said)
     for i, word in enumerate(said):
         after = said[i + 1 : i + 2]
-        if word not in _NEGATORS or after == ["only"] or (
+        first = i + 1
+        if word == "yet" and after == ["to"]:
+            first = i + 2  # "it has yet to make a profit"
+        elif word not in _NEGATORS or after == ["only"] or (
                 word == "no" and after and after[0][0].isdigit()):
             continue
-        for j in range(i + 1, min(i + 1 + _NEGATION_REACH, len(said))):
+        for j in range(first, min(first + _NEGATION_REACH, len(said))):
             if said[j] in _CLAUSE_ENDS:
                 break
             denied[j] = True
@@ -417,6 +432,22 @@ def negated(claim: str, quote: str) -> set[str]:
     denied = {stem(w) for w, no in zip(told, told_denied, strict=True) if no}
     affirmed = {stem(w) for w, no in zip(told, told_denied, strict=True) if not no}
     return (asserted & denied) - affirmed - _NEGATOR_STEMS
+
+
+# "How much profit...", "how many goals...": the thing a number is asked of.
+_MEASURED = re.compile(r"\bhow (?:much|many)\s+([a-z]+)", re.IGNORECASE)
+
+
+def unmade(asked: str, quote: str) -> bool:
+    """Tell whether ``quote`` only denies the thing ``asked`` wants an amount of: "$910
+    million" for how much profit Kestrel made, quoting "its revenue rose to $910 million,
+    although it has yet to make a profit". The number is another thing's."""
+    found = _MEASURED.search(asked)
+    if not found or found.group(1).lower() in STOPWORDS:
+        return False
+    thing, told = stem(found.group(1).lower()), words(quote)
+    places = [no for word, no in zip(told, _denied(told), strict=True) if stem(word) == thing]
+    return bool(places) and all(places)
 
 
 def unpaired(claim: str, quote: str) -> set[str]:

@@ -458,6 +458,28 @@ def test_bad_model_specs_fail_at_startup(settings, tmp_path):
         create_app(settings, answer_model="gpt4")
 
 
+def test_an_age_that_is_only_the_articles_day_is_made_up(make_app, openai_stub):
+    """An article of the 29th; the model gives "29 years old" for an age no sentence states.
+    The day shown with the sentences excuses a 29 only written as a date, so the number is
+    the model's own, and the service abstains rather than fall back to the extractive
+    reader, which showed sentences about the name and another Dunne's age."""
+    app = make_app()
+    app.extensions["qa"].ensure_seeded()
+    created = app.test_client().post("/articles", json={
+        "article_id": "zz-derby", "title": "Lynx edge Harriers", "published": "2026-11-29",
+        "text": "Lynx manager Kerry Dunne made two changes at half-time. Her side pulled one "
+                "back through Jordan Price in the 56th minute."})
+    assert created.status_code == 201, created.get_json()
+    openai_stub.responder = cite("Kerry Dunne", "29 years old")
+    data = ask(app, "How old is Kerry Dunne?")
+    assert data["abstained"] is True and data["citations"] == []
+    assert data["degraded"] is False  # the model's reading, not the fallback's
+    # Written as the day, the same number is the article's.
+    openai_stub.responder = cite("Kerry Dunne", "On 29 November Dunne made two changes")
+    data = ask(app, "When did Kerry Dunne make two changes?")
+    assert data["abstained"] is False and data["answer"].startswith("On 29 November")
+
+
 def test_a_dated_article_is_read_with_its_day_and_the_answer_may_say_when(make_app,
                                                                           openai_stub):
     """The model sees each sentence's publication day, so an answer that says when is

@@ -8,6 +8,7 @@ import pytest
 from qa.recency import (
     asks_latest,
     day_of,
+    days_as_said,
     days_stated,
     mark_newer,
     misdated,
@@ -180,3 +181,14 @@ def test_only_the_given_years_are_cut_and_only_where_they_date_a_day_or_month():
     assert without_years("in February 2016 he left.", made_up) == "in February he left."
     assert without_years("He won in 2016.", made_up) == "He won in 2016."  # a year alone
     assert without_years("on 26 February 2005.", made_up) == "on 26 February 2005."  # stated
+
+
+@pytest.mark.parametrize("claim, kept", [
+    ("29 years old", "November 2026"),
+    ("On 29 November he made two changes", "29 November 2026"),
+    ("On November 29th", "29 November 2026"),
+    ("In November 2026", "November 2026"),
+    ("He made two changes on 30 November", "November 2026"),
+])
+def test_a_shown_day_is_said_only_by_a_claim_that_writes_it_as_a_date(claim, kept):
+    assert days_as_said(claim, "Who? 29 November 2026") == f"Who? {kept}"

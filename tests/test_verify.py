@@ -28,6 +28,7 @@ from qa.verify import (
     qualified,
     reranked,
     split_answer,
+    unmade,
     unmentioned,
     unpaired,
     unreported,
@@ -250,6 +251,11 @@ def test_a_thing_given_another_place_is_another_fact():
                     "after the first try, X scored the second try") is False
     assert reranked("X scored the first try.", "X went over in the corner") is False
     assert reranked("It was his first win.", "a second-half goal gave him the win") is False
+    # A word between the place and the thing: "his first senior goal" is no second goal.
+    assert reranked("Daniel Okoro scored Lynx's second goal.",
+                    "okoro turned in hale's cross for his first senior goal") is True
+    assert reranked("He won his third title.", "his third successive title") is False
+    assert reranked("He scored the first goal.", "a second-half goal, his first") is False
 
 
 def test_a_name_printed_without_its_apostrophe_is_the_same_name():
@@ -464,3 +470,19 @@ RESULTS = "It reported a 31% fall in half-year profit to £84.6m, as revenue ros
 def test_where_a_change_ended_given_for_its_size_is_told_apart(question, answer, level):
     quote = RESULTS if isinstance(level, bool) else level
     assert level_for_change(question, answer, quote) is (level is True)
+
+
+def test_an_amount_of_what_the_quote_says_was_never_made_is_another_things():
+    quote = "Its revenue rose 41 percent last year to $910 million, although it has yet to "\
+            "make a profit."
+    c = passage("k1", quote)
+    question = "How much profit did Kestrel make last year?"
+    assert verifier().support("$910 million.", c, question).score == 0.0
+    assert verifier().support("$910 million.", c, "How much revenue did Kestrel make?"
+                              ).score >= SUPPORT_THRESHOLD
+    assert unmade(question, quote) is True
+    # Said once denied and once not, the thing is there: "no profit in 2023, a profit of
+    # $5m in 2024".
+    assert unmade(question, "it made no profit in 2023 and a profit of $5m in 2024") is False
+    assert unmade("How many goals did he score?", "he has not scored goals this year") is True
+    assert unmade("How much did it cost?", "it did not cost $5m") is False  # asks no thing

@@ -29,7 +29,7 @@ from qa.readers import ReaderInput, Reading, register, story_floor
 from qa.readers.chat import close_model
 from qa.readers.evidence import ORDER, Order, Sentence, select
 from qa.readers.followup import Rewriter
-from qa.recency import dated, day_of, without_years
+from qa.recency import dated, day_of, days_as_said, without_years
 from qa.verify import (
     Verifier,
     full_names,
@@ -215,22 +215,25 @@ class GenerativeReader:
         ``one_part`` whether the question asks one thing, so each sentence answers its kind."""
         claims, dropped, moved, removed, misattributed, made_up = [], 0, 0, 0, 0, set()
         miscounted = 0
-        read = " ".join([given, history, *(dated(s.text, s.published) for s in evidence)])
+        texts = " ".join(s.text for s in evidence)
         # An answer made only of the question's words answers nothing ("Auxerre scored goals"
         # for who scored them), unless the question offered the choice ("...or every year?").
         known, restated = set(terms(f"{asked} {history}")), 0
         choice = bool(re.search(r"\bor\b", asked, re.IGNORECASE))
         for sentence in split_answer(raw, len(evidence)):
             removed += len(sentence.fabricated)
-            best, misnamed, shifted = self._supported(sentence, evidence, given, asked, floor)
+            # The days shown excuse a number only where the answer writes it as a date.
+            shown = days_as_said(sentence.text, given)
+            best, misnamed, shifted = self._supported(sentence, evidence, shown, asked, floor)
             supported = best is not None and best.score >= self.verifier.threshold
-            made = set() if supported else invented(sentence.text, read)
+            made = set() if supported else invented(sentence.text,
+                                                    " ".join([shown, history, texts]))
             undated = without_years(sentence.text, made)
             if undated != sentence.text and answer_type(asked) != "year":
                 # Only the year the model dated the article's day with is its own: the day,
                 # shown without it, may be what the article says.
                 retry = replace(sentence, text=undated)
-                found = self._supported(retry, evidence, given, asked, floor)
+                found = self._supported(retry, evidence, shown, asked, floor)
                 if found[0] is not None and found[0].score >= self.verifier.threshold:
                     sentence, (best, misnamed, shifted), supported = retry, found, True
             moved += shifted

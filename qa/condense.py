@@ -61,12 +61,21 @@ def is_follow_up(question: str, previous: str = "") -> bool:
     return len(own) < _MIN_OWN_WORDS and not names_something_new
 
 
-def condense(question: str, history: list[Turn]) -> Standalone:
-    """Append the earlier question's content words when the question refers back to it."""
-    users = [t for t in history if t.role == "user" and t.content.strip()]
-    if not users or not is_follow_up(question, users[-1].content):
+# How many follow-ups back a chain is read: "How old is he?", then "Where did he join
+# from?" still asks about the scorer the first question's answer named.
+CHAIN = 3
+
+
+def condense(question: str, history: list[Turn], chain: int = CHAIN) -> Standalone:
+    """Append the earlier question's content words when the question refers back to it;
+    when that one was a follow-up too, its own resolved words."""
+    users = [i for i, t in enumerate(history) if t.role == "user" and t.content.strip()]
+    if not users or not is_follow_up(question, history[users[-1]].content):
         return Standalone(question, False, own=question)
-    previous = users[-1].content
+    previous = history[users[-1]].content
+    if chain > 1:
+        # Resolved as it was when it was asked, from the turns before it.
+        previous = condense(previous, history[: users[-1]], chain - 1).text
     last = history[-1]
     named = (_opening_name(last.content)
              if last.role == "assistant" and _PERSON.search(question) else "")

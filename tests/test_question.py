@@ -295,6 +295,21 @@ def test_he_or_she_after_an_answer_that_names_someone_searches_for_that_person()
     assert "likhotseva" not in condense("Who is she playing next?", history).text.lower()
 
 
+def test_a_follow_up_of_a_follow_up_still_asks_about_the_first_answers_subject():
+    history = [Turn("user", "Who scored the winner in the Lynx v Harriers derby?"),
+               Turn("assistant", "Daniel Okoro scored the winner [1]."),
+               Turn("user", "How old is he?"),
+               Turn("assistant", "19 [1]."),
+               Turn("user", "Where did he join from?"),
+               Turn("assistant", "Leeds [1].")]
+    # The previous question, "Where did he join from?", borrows what it did when asked.
+    text = condense("And who is his manager?", history).text.lower()
+    assert "okoro" in text and "lynx" in text and "manager" in text
+    # A question that stands alone ends the chain.
+    history += [Turn("user", "What does Kestrel Cells make?"), Turn("assistant", "Cells.")]
+    assert "okoro" not in condense("Where is it based?", history).text.lower()
+
+
 def test_standalone_question_is_left_alone():
     history = [Turn("user", "Who is Mark Rutte?")]
     result = condense("How many drones can Ukraine produce each year?", history)

@@ -161,15 +161,16 @@ class Verifier:
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
                 reranked(sentence, quote) or qualified(given, quote)
-                or negated(sentence, quote) or unmade(given, quote)) or (
+                or negated(sentence, quote) or unmade(given, quote)
+                or swapped(sentence, quote)) or (
                 unreported(sentence, _around(chunk, spans, start, end))) or (
                 misdated(sentence, chunk.text, published, given)):
             # "sent off" quoting "sent on", the men's race quoting the women's, the first
             # try quoting the second, the minister quoting his deputy, "should come in"
             # quoting "don't want... coming in", revenue for the profit it has yet to
-            # make, "the official said" quoting a meeting he held, "14 November" quoting
-            # "on Tuesday, 14 months after": every word the answer adds is there, the fact
-            # is not.
+            # make, the loser for the winner, "the official said" quoting a meeting he
+            # held, "14 November" quoting "on Tuesday, 14 months after": every word the
+            # answer adds is there, the fact is not.
             score = 0.0
         return Support(score, Evidence.of(chunk, start, end, quote, score))
 
@@ -448,6 +449,32 @@ def unmade(asked: str, quote: str) -> bool:
     thing, told = stem(found.group(1).lower()), words(quote)
     places = [no for word, no in zip(told, _denied(told), strict=True) if stem(word) == thing]
     return bool(places) and all(places)
+
+
+def swapped(claim: str, quote: str) -> bool:
+    """Tell whether ``claim`` has two names the other way round about their verb than
+    ``quote`` does: "Harriers beat Sheffield Lynx" quoting "Sheffield Lynx came from two
+    goals down to beat Rotherham Harriers". Every word is there; who did it to whom is not.
+    Passives ("beaten by") are left alone."""
+    text = MARKER.sub(" ", claim)
+    names = [n for n in _NAMED.finditer(text)
+             if any(w not in STOPWORDS for w in words(n.group()))]
+    told = words(quote)
+    stems = [stem(w) for w in told]
+    for one, other in zip(names, names[1:], strict=False):
+        between = words(text[one.end() : other.start()])
+        verbs = [w for w in between if w not in STOPWORDS]
+        if len(verbs) != 1 or "by" in between or not verbs[0].isalpha():
+            continue
+        first, second = set(words(one.group())), set(words(other.group()))
+        first, second = first - second - STOPWORDS, second - first - STOPWORDS
+        for i in (i for i, s in enumerate(stems) if s == stem(verbs[0])):
+            if told[i + 1 : i + 2] == ["by"]:
+                continue
+            before, after = set(told[:i]), set(told[i + 1 :])
+            if second & before and first & after and not (first & before or second & after):
+                return True
+    return False
 
 
 def unpaired(claim: str, quote: str) -> set[str]:

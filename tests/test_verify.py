@@ -28,6 +28,7 @@ from qa.verify import (
     qualified,
     reranked,
     split_answer,
+    swapped,
     unmade,
     unmentioned,
     unpaired,
@@ -486,3 +487,26 @@ def test_an_amount_of_what_the_quote_says_was_never_made_is_another_things():
     assert unmade(question, "it made no profit in 2023 and a profit of $5m in 2024") is False
     assert unmade("How many goals did he score?", "he has not scored goals this year") is True
     assert unmade("How much did it cost?", "it did not cost $5m") is False  # asks no thing
+
+
+def test_two_names_the_other_way_round_about_their_verb_are_another_fact():
+    quote = ("Substitute Daniel Okoro scored in the 88th minute as Sheffield Lynx came from two "
+             "goals down to beat Rotherham Harriers 3-2 in Saturday's derby.")
+    c = passage("d1", quote)
+    wrong = "Lynx Harriers beat Sheffield Lynx 3-2 in a derby."  # every word is in the quote
+    assert swapped(wrong, quote) is True
+    assert verifier().support(wrong, c, "").score == 0.0
+    right = "Sheffield Lynx beat Rotherham Harriers 3-2 in the derby."
+    assert swapped(right, quote) is False
+    assert verifier().support(right, c, "").score >= SUPPORT_THRESHOLD
+    # A passive on either side says who did it.
+    assert swapped("Rotherham Harriers were beaten by Sheffield Lynx.", quote) is False
+    assert swapped("Sheffield Lynx beat Rotherham Harriers.",
+                   "Rotherham Harriers were beat by Sheffield Lynx") is False
+    # Names on one side of the verb only, or a verb the quote does not use: nothing to say.
+    assert swapped("Solvane bought Kestrel Cells.", "Solvane and Kestrel Cells agreed a deal") \
+        is False
+    assert swapped("Kestrel Cells bought Solvane.",
+                   "Solvane agreed to buy battery maker Kestrel Cells") is False  # buy/bought
+    assert swapped("Kestrel Cells buys Solvane.",
+                   "Solvane agreed to buy battery maker Kestrel Cells") is True

@@ -157,6 +157,8 @@ class Verifier:
         if any(t[0].isdigit() and t not in text_terms for t in own) or (
                 spelled and spelled - counted(f"{chunk.text} {given} {shown}", every=True)):
             score = 0.0  # a number the passage does not state is the costliest fabrication
+        elif misquoted(sentence, chunk.text):
+            score = 0.0  # so is a word put in someone's mouth
         start, end = _best_span(own, spans, sims)
         quote = chunk.text[start - chunk.start : end - chunk.start]
         if unpaired(sentence, quote) or other_half(f"{given} {sentence}", quote) or (
@@ -475,6 +477,21 @@ def swapped(claim: str, quote: str) -> bool:
             if second & before and first & after and not (first & before or second & after):
                 return True
     return False
+
+
+# What an answer puts in quotation marks: straight or curly, at least one word.
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+def misquoted(claim: str, passage: str) -> set[str]:
+    """The words ``claim`` puts in quotation marks that ``passage`` never uses: 'Lord
+    Carlile called the ruling "anathema"' of a passage in which he calls it nothing. Marks
+    say the words are the article's; a support score would pass one made-up word among
+    many true ones."""
+    quoted = " ".join(a or b for a, b in _QUOTED.findall(claim))
+    if not quoted:
+        return set()
+    return {w for w in terms(quoted) if w not in STOPWORDS} - set(terms(passage))
 
 
 def unpaired(claim: str, quote: str) -> set[str]:

@@ -22,6 +22,7 @@ from qa.verify import (
     invented,
     key_terms,
     level_for_change,
+    misquoted,
     negated,
     numbers,
     other_half,
@@ -510,3 +511,19 @@ def test_two_names_the_other_way_round_about_their_verb_are_another_fact():
                    "Solvane agreed to buy battery maker Kestrel Cells") is False  # buy/bought
     assert swapped("Kestrel Cells buys Solvane.",
                    "Solvane agreed to buy battery maker Kestrel Cells") is True
+
+
+def test_words_in_quotation_marks_must_be_the_passages():
+    text = ("but liberal democrat peer lord carlile  the government s independent reviewer of "
+            "anti-terrorism laws  said it was possible some of the detainees could now be "
+            "released. he said the law lords  ruling was an  embarrassment  for the government.")
+    c = passage("s1", text)
+    question = "What did Lord Carlile call the ruling?"
+    made_up = 'Liberal Democrat peer Lord Carlile called the ruling "anathema".'
+    assert misquoted(made_up, text) == {"anathema"}
+    assert verifier().support(made_up, c, question).score == 0.0
+    said = 'Lord Carlile called the ruling an "embarrassment" for the government.'
+    assert misquoted(said, text) == set()
+    assert verifier().support(said, c, question).score >= SUPPORT_THRESHOLD
+    assert misquoted("He called it “an embarrassment”.", text) == set()  # curly marks
+    assert misquoted("He called it “a disgrace”.", text)

@@ -401,6 +401,10 @@ _NEGATORS = frozenset("""not never no nor cannot t don't doesn't didn't won't ca
 _NEGATION_REACH = 3  # words after a negator that it denies
 _CLAUSE_ENDS = frozenset({"but", "and", "or", "while", "although", "though", "yet",
                           "because"})
+# A negator denies the words up to a preposition, not what follows it: "no match for
+# benita johnson" denies the match, not Johnson; "did not play for chelsea", the playing.
+_PREPOSITIONS = frozenset({"for", "of", "to", "in", "on", "at", "with", "by", "from",
+                           "against", "over", "after", "before", "than", "into", "about"})
 _NEGATOR_STEMS = frozenset(stem(w) for w in _NEGATORS)
 
 
@@ -418,7 +422,7 @@ def _denied(said: list[str]) -> list[bool]:
                 word == "no" and after and after[0][0].isdigit()):
             continue
         for j in range(first, min(first + _NEGATION_REACH, len(said))):
-            if said[j] in _CLAUSE_ENDS:
+            if said[j] in _CLAUSE_ENDS or said[j] in _PREPOSITIONS:
                 break
             denied[j] = True
     return denied

@@ -314,6 +314,13 @@ def test_what_the_quote_denies_does_not_support_saying_it():
     assert negated("Labour raised taxes.", "labour not only raised taxes") == set()
     assert negated("Jones scored.", "it was not smith but jones who scored") == set()
     assert negated("He denied the charges.", "he did not deny the charges") >= {"deni"}
+    # A negator denies up to a preposition: the match, not whom it was no match for.
+    lede = ("johnson too strong for gb runners britain s kathy butler and hayley yelling were "
+            "no match for benita johnson in the 51st cross international zornotza")
+    assert negated("Benita Johnson.", lede) == set()
+    assert verifier().support("Benita Johnson.", passage("j1", lede),
+                              "Who won the race in Zornotza?").score >= SUPPORT_THRESHOLD
+    assert negated("He played for Chelsea.", "he did not play for chelsea") == {"play"}
 
 
 def test_a_role_the_quote_qualifies_is_another_role():

@@ -465,6 +465,8 @@ def swapped(claim: str, quote: str) -> bool:
     text = MARKER.sub(" ", claim)
     names = [n for n in _NAMED.finditer(text)
              if any(w not in STOPWORDS for w in words(n.group()))]
+    if len(names) < 2:  # most answers: a bare name or none, nothing to read in the quote
+        return False
     told = words(quote)
     stems = [stem(w) for w in told]
     for one, other in zip(names, names[1:], strict=False):
